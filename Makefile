@@ -1,0 +1,44 @@
+# RevOps Warehouse. Needs only Python 3.11 and make; everything else is installed here.
+#   make run    install (pinned, from uv.lock), generate the default data set, refresh, publish
+#   make test   run the whole test suite
+#   make ui     the Dagster UI on http://127.0.0.1:3000
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := .tools/uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+SCALE ?= s
+
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test ui lint clean
+
+$(UV):
+	$(PYTHON) -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/revops generate --scale $(SCALE)
+	$(BIN)/revops refresh
+
+test: install
+	$(BIN)/pytest
+
+ui: install
+	$(BIN)/revops ui
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf data warehouse .dagster dbt_project/target dbt_project/logs

@@ -1,0 +1,13 @@
+{#- Internal and test records (sources.md): an @example.com address or a company
+    name containing "test". No KPI counts them. -#}
+{% macro is_internal_email(email) -%}
+    coalesce(regexp_matches(lower(trim({{ email }})), '@([a-z0-9-]+\.)*example\.com$'), false)
+{%- endmacro %}
+
+{% macro is_internal_name(name) -%}
+    coalesce(contains(lower({{ name }}), 'test'), false)
+{%- endmacro %}
+
+{% macro is_internal_website(website) -%}
+    coalesce(regexp_matches(lower(trim({{ website }})), '(^|[/.@])example\.com(/|$)'), false)
+{%- endmacro %}

@@ -1,0 +1,48 @@
+"""Every dbt model, seed and test as Dagster assets and checks, built by one `dbt build`."""
+
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.assets.raw import WAREHOUSE_POOL
+from orchestration.project import dbt_project, ensure_manifest
+from revops.paths import export_environment
+
+
+class RevopsTranslator(DagsterDbtTranslator):
+    """Models become <schema>/<model> (staging/..., intermediate/..., marts/...), grouped by schema."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            schema = dbt_resource_props["config"].get("schema") or "main"
+            return AssetKey([schema, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return dbt_resource_props["config"].get("schema") or "main"
+        return super().get_group_name(dbt_resource_props)
+
+
+translator = RevopsTranslator()
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    export_environment()
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def mart_keys() -> list[AssetKey]:
+    """Every published mart: the dbt models in the `marts` schema."""
+    return sorted(
+        (key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string()
+    )

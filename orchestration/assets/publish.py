@@ -1,0 +1,35 @@
+"""The publish step: runs only after every mart was built and every blocking check passed."""
+
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from orchestration.assets.dbt import mart_keys
+from orchestration.assets.raw import WAREHOUSE_POOL
+from revops.paths import serving_db, work_db
+from revops.publish import publish
+
+SERVING_KEY = AssetKey(["serving", "warehouse"])
+
+
+@asset(
+    key=SERVING_KEY,
+    deps=mart_keys(),
+    group_name="serving",
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb"},
+    description=(
+        "The published warehouse (warehouse/serving.duckdb): a copy of every mart, swapped in "
+        "atomically. Analysts, the semantic layer and dashboards read only this file, read-only."
+    ),
+)
+def serving_warehouse(context: AssetExecutionContext) -> MaterializeResult:
+    result = publish(work_db(), serving_db(), context.run.run_id)
+    context.log.info(f"published {len(result.tables)} tables to {result.path}")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(result.path)),
+            "as_of_date": MetadataValue.text(result.as_of_date or "n/a"),
+            "bytes": MetadataValue.int(result.bytes),
+            "tables": MetadataValue.json(result.tables),
+        }
+    )

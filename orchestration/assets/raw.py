@@ -1,0 +1,47 @@
+"""One Dagster asset per landing table: raw/<system>/<table> -> DuckDB raw.<system>__<table>."""
+
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
+
+from orchestration.resources import WarehouseResource
+from revops.contract import TABLES, Table
+from revops.loading import ContractViolation, load_table
+from revops.paths import landing_dir
+
+WAREHOUSE_POOL = "duckdb"
+
+
+def build_raw_asset(table: Table) -> AssetsDefinition:
+    @asset(
+        key=AssetKey(list(table.asset_path)),
+        group_name=f"raw_{table.system}",
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb"},
+        description=(
+            f"Every landed row of {table.system}/{table.name} (key: {', '.join(table.key)}), "
+            "validated against the landing contract and typed."
+        ),
+    )
+    def _raw_asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        landing = landing_dir()
+        try:
+            with warehouse.connect() as con:
+                result = load_table(con, landing, table)
+        except ContractViolation as violation:
+            raise Failure(description=str(violation), allow_retries=False) from None
+        context.log.info(f"raw.{table.qualified}: {result.rows:,} rows from {len(result.files)} file(s)")
+        return MaterializeResult(
+            metadata={
+                "rows": MetadataValue.int(result.rows),
+                "files_read": MetadataValue.int(len(result.files)),
+                "files": MetadataValue.text("\n".join(result.files)),
+                "bytes": MetadataValue.int(result.bytes),
+                "newest_timestamp": MetadataValue.text(result.newest or "n/a"),
+                "table": MetadataValue.text(f"raw.{table.qualified}"),
+            }
+        )
+
+    return _raw_asset
+
+
+raw_assets = [build_raw_asset(t) for t in TABLES]

@@ -1,0 +1,27 @@
+"""The Dagster code location: wires assets, checks, resources and jobs. Nothing imports it."""
+
+from __future__ import annotations
+
+from dagster import Definitions, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.dbt import dbt_models
+from orchestration.assets.publish import serving_warehouse
+from orchestration.assets.raw import raw_assets
+from orchestration.checks.gx_checks import gx_checks
+from orchestration.jobs import full_refresh_job
+from orchestration.project import DBT_EXECUTABLE, dbt_project
+from orchestration.resources import WarehouseResource
+
+defs = Definitions(
+    assets=[*raw_assets, dbt_models, serving_warehouse],
+    asset_checks=gx_checks,
+    jobs=[full_refresh_job],
+    resources={
+        "warehouse": WarehouseResource(),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+    },
+    # One process: the multiprocess executor costs ~2 s per step on 2 cores, and DuckDB
+    # takes one writer at a time anyway.
+    executor=in_process_executor,
+)

@@ -1,0 +1,28 @@
+"""The working warehouse: one DuckDB file that only the refresh writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+from dagster import ConfigurableResource
+
+from revops.paths import export_environment, work_db
+
+
+class WarehouseResource(ConfigurableResource):
+    """Opens the working DuckDB file (path from REVOPS_WAREHOUSE_DIR) for one asset at a time."""
+
+    memory_limit: str = "4GB"
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        export_environment()
+        con = duckdb.connect(str(work_db()), config={"memory_limit": self.memory_limit})
+        try:
+            # Not in connect(): the ICU extension that owns TimeZone loads after start-up.
+            con.execute("set TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()

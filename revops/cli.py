@@ -1,0 +1,124 @@
+"""The `revops` command: generate data, refresh the warehouse, open the UI or a SQL shell."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from revops import paths
+
+DEFAULT_UI_PORT = 3000
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from revops.generator import generate
+
+    out = Path(args.out).resolve() if args.out else paths.landing_dir()
+    print(f"generating scale {args.scale} (seed {args.seed}, {args.months} months) into {out}")
+    started = time.perf_counter()
+    summary = generate(
+        out, scale=args.scale, seed=args.seed, months=args.months,
+        progress=lambda msg: print(f"  {msg}", flush=True),
+    )
+    rows = sum(t["rows"] for t in summary["tables"].values())
+    size = sum(t["bytes"] for t in summary["tables"].values())
+    print(
+        f"wrote {len(summary['tables'])} tables, {rows:,} rows, {size / 2**20:.1f} MiB "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    from revops.refresh import run_refresh
+
+    return run_refresh(job_name=args.job)
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    home = paths.prepare_dagster_home()
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [
+        str(dagster), "dev", "-m", "orchestration.definitions",
+        "--host", args.host, "--port", str(args.port),
+    ]
+    print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it")
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    from revops.sql import run_sql
+
+    return run_sql(args.command, paths.serving_db())
+
+
+def _cmd_dbt_sources(args: argparse.Namespace) -> int:
+    from revops.dbt_sources import write_all
+
+    for path in write_all():
+        print(f"wrote {path.relative_to(paths.REPO_ROOT)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="revops",
+        description="RevOps Warehouse: one source of truth for marketing, sales, success and "
+        "finance, built by Dagster + dbt on DuckDB and gated by Great Expectations.",
+        epilog="Paths: REVOPS_LANDING_DIR (default data/landing), REVOPS_WAREHOUSE_DIR "
+        "(default warehouse/: work.duckdb is written by refreshes, serving.duckdb is published).",
+    )
+    sub = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser(
+        "generate", help="write a synthetic company's exports into the landing folder",
+        description="Write every landing table of the contract (CSV, Parquet, JSONL) for a "
+        "coherent synthetic B2B SaaS company, plus the planted truth in _truth/. "
+        "The same arguments give byte-identical files.",
+    )
+    gen.add_argument("--scale", choices=["xs", "s", "m", "l"], default="s",
+                     help="customers ever acquired: xs ~200, s ~2,000, m ~20,000, l ~200,000 (default s)")
+    gen.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    gen.add_argument("--months", type=int, default=24, help="months of history (default 24)")
+    gen.add_argument("--out", help="landing folder (default $REVOPS_LANDING_DIR or data/landing)")
+    gen.set_defaults(func=_cmd_generate)
+
+    ref = sub.add_parser(
+        "refresh", help="load, build, gate and publish the warehouse (the Dagster job)",
+        description="Run a Dagster job in this process: load every landing table into "
+        "work.duckdb, build the dbt models and tests, run the Great Expectations gates, and "
+        "publish serving.duckdb only if every blocking check passed. Prints a KPI summary.",
+    )
+    ref.add_argument("--job", default="full_refresh", help="job to run (default full_refresh)")
+    ref.set_defaults(func=_cmd_refresh)
+
+    ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1",
+                        description="Start `dagster dev` for this project, bound to 127.0.0.1.")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help=f"port (default {DEFAULT_UI_PORT})")
+    ui.set_defaults(func=_cmd_ui)
+
+    sql = sub.add_parser(
+        "sql", help="query the published warehouse, read-only",
+        description="Run SQL against serving.duckdb opened read-only (works while a refresh "
+        "runs). With -c, print one result and exit; without it, an interactive prompt.",
+    )
+    sql.add_argument("-c", "--command", help="SQL to run, e.g. \"select * from marts.kpi_sales_monthly\"")
+    sql.set_defaults(func=_cmd_sql)
+
+    src = sub.add_parser("dbt-sources", help="regenerate the dbt source YAML from the landing contract")
+    src.set_defaults(func=_cmd_dbt_sources)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,412 @@
+"""The landing contract of ../shared/spec/sources.md, as data.
+
+One entry per landing table: its key, its columns with their DuckDB types, and the
+file format the generator writes. The generator writes these columns; the raw
+loaders read and validate exactly these columns; dbt sources are generated from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MONEY = "decimal(18,2)"
+TS = "timestamp"  # UTC instant; landed text is ISO-8601 with an offset
+DATE = "date"
+TEXT = "varchar"
+INT = "bigint"
+BOOL = "boolean"
+
+CHANNELS = (
+    "paid_search",
+    "paid_social",
+    "organic_search",
+    "email",
+    "webinar",
+    "events",
+    "referral",
+    "direct",
+    "partner",
+)
+CURRENCIES = ("USD", "EUR", "GBP")
+STAGES = ("prospecting", "discovery", "solution", "proposal", "negotiation")
+CLOSED_STAGES = ("closed_won", "closed_lost")
+
+
+@dataclass(frozen=True)
+class Table:
+    system: str
+    name: str
+    key: tuple[str, ...]
+    columns: dict[str, str]  # contract columns (key included), name -> DuckDB type
+    fmt: str = "csv"  # csv | parquet | jsonl, what the generator writes
+    # Columns real exports often carry and the loader keeps when present.
+    optional: dict[str, str] = field(default_factory=dict)
+    timestamp_column: str | None = None  # newest business timestamp, for metadata
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.system}__{self.name}"
+
+    @property
+    def asset_path(self) -> tuple[str, str, str]:
+        return ("raw", self.system, self.name)
+
+    def all_columns(self, present: set[str] | None = None) -> dict[str, str]:
+        cols = dict(self.columns)
+        for name, typ in self.optional.items():
+            if present is None or name in present:
+                cols[name] = typ
+        return cols
+
+
+_UPDATED = {"updated_at": TS}
+_DELETED = {"is_deleted": BOOL}
+
+TABLES: tuple[Table, ...] = (
+    # marketing
+    Table(
+        "marketing",
+        "campaigns",
+        ("campaign_id",),
+        {
+            "campaign_id": TEXT,
+            "campaign_name": TEXT,
+            "channel": TEXT,
+            "started_on": DATE,
+            "ended_on": DATE,
+            "budget_amount": MONEY,
+            "currency": TEXT,
+        },
+    ),
+    Table(
+        "marketing",
+        "ad_spend",
+        ("campaign_id", "spend_date"),
+        {
+            "campaign_id": TEXT,
+            "spend_date": DATE,
+            "channel": TEXT,
+            "spend_amount": MONEY,
+            "currency": TEXT,
+            "impressions": INT,
+            "clicks": INT,
+        },
+    ),
+    Table(
+        "marketing",
+        "leads",
+        ("lead_id",),
+        {
+            "lead_id": TEXT,
+            "email": TEXT,
+            "first_name": TEXT,
+            "last_name": TEXT,
+            "company_name": TEXT,
+            "company_domain": TEXT,
+            "country_code": TEXT,
+            "job_title": TEXT,
+            "created_at": TS,
+            "original_source_channel": TEXT,
+            "first_campaign_id": TEXT,
+            "lifecycle_stage": TEXT,
+            "became_mql_at": TS,
+            "became_sql_at": TS,
+            "updated_at": TS,
+        },
+        timestamp_column="updated_at",
+    ),
+    Table(
+        "marketing",
+        "touchpoints",
+        ("touchpoint_id",),
+        {
+            "touchpoint_id": TEXT,
+            "lead_id": TEXT,
+            "email": TEXT,
+            "occurred_at": TS,
+            "campaign_id": TEXT,
+            "channel": TEXT,
+            "touch_type": TEXT,
+        },
+        fmt="parquet",
+        timestamp_column="occurred_at",
+    ),
+    # sales
+    Table(
+        "sales",
+        "users",
+        ("user_id",),
+        {
+            "user_id": TEXT,
+            "full_name": TEXT,
+            "email": TEXT,
+            "role": TEXT,
+            "team": TEXT,
+            "region": TEXT,
+            "hired_at": TS,
+        },
+    ),
+    Table(
+        "sales",
+        "accounts",
+        ("account_id",),
+        {
+            "account_id": TEXT,
+            "account_name": TEXT,
+            "website": TEXT,
+            "industry": TEXT,
+            "employee_count": INT,
+            "billing_country": TEXT,
+            "owner_user_id": TEXT,
+            "created_at": TS,
+            "is_deleted": BOOL,
+        },
+        optional=_UPDATED,
+        timestamp_column="created_at",
+    ),
+    Table(
+        "sales",
+        "contacts",
+        ("contact_id",),
+        {
+            "contact_id": TEXT,
+            "account_id": TEXT,
+            "email": TEXT,
+            "first_name": TEXT,
+            "last_name": TEXT,
+            "phone": TEXT,
+            "title": TEXT,
+            "converted_from_lead_id": TEXT,
+            "created_at": TS,
+            "is_deleted": BOOL,
+        },
+        optional=_UPDATED,
+        timestamp_column="created_at",
+    ),
+    Table(
+        "sales",
+        "opportunities",
+        ("opportunity_id",),
+        {
+            "opportunity_id": TEXT,
+            "account_id": TEXT,
+            "primary_contact_id": TEXT,
+            "owner_user_id": TEXT,
+            "opportunity_type": TEXT,
+            "stage_name": TEXT,
+            "amount": MONEY,
+            "currency": TEXT,
+            "created_at": TS,
+            "close_date": DATE,
+            "is_closed": BOOL,
+            "is_won": BOOL,
+            "forecast_category": TEXT,
+            "lead_source": TEXT,
+            "loss_reason": TEXT,
+        },
+        optional={**_UPDATED, **_DELETED},
+        timestamp_column="created_at",
+    ),
+    Table(
+        "sales",
+        "opportunity_stage_history",
+        ("opportunity_id", "changed_at"),
+        {
+            "opportunity_id": TEXT,
+            "changed_at": TS,
+            "stage_name": TEXT,
+            "amount": MONEY,
+            "probability": "double",
+        },
+        timestamp_column="changed_at",
+    ),
+    Table(
+        "sales",
+        "quotes",
+        ("quote_id",),
+        {
+            "quote_id": TEXT,
+            "opportunity_id": TEXT,
+            "sent_at": TS,
+            "amount": MONEY,
+            "currency": TEXT,
+            "status": TEXT,
+            "signed_at": TS,
+        },
+        timestamp_column="sent_at",
+    ),
+    Table(
+        "sales",
+        "forecast_submissions",
+        ("owner_user_id", "forecast_month", "submitted_at"),
+        {
+            "owner_user_id": TEXT,
+            "forecast_month": DATE,
+            "submitted_at": TS,
+            "forecast_amount": MONEY,
+            "currency": TEXT,
+        },
+        timestamp_column="submitted_at",
+    ),
+    # success
+    Table(
+        "success",
+        "tickets",
+        ("ticket_id",),
+        {
+            "ticket_id": TEXT,
+            "account_id": TEXT,
+            "requester_email": TEXT,
+            "created_at": TS,
+            "first_response_at": TS,
+            "solved_at": TS,
+            "priority": TEXT,
+            "status": TEXT,
+            "csat_score": INT,
+        },
+        optional=_UPDATED,
+        timestamp_column="created_at",
+    ),
+    Table(
+        "success",
+        "nps_responses",
+        ("response_id",),
+        {
+            "response_id": TEXT,
+            "email": TEXT,
+            "account_id": TEXT,
+            "responded_at": TS,
+            "score": INT,
+            "comment": TEXT,
+        },
+        fmt="jsonl",
+        timestamp_column="responded_at",
+    ),
+    Table(
+        "success",
+        "product_usage",
+        ("account_id", "usage_date"),
+        {
+            "account_id": TEXT,
+            "usage_date": DATE,
+            "active_users": INT,
+            "licensed_seats": INT,
+            "key_events": INT,
+        },
+        fmt="parquet",
+        timestamp_column="usage_date",
+    ),
+    # finance
+    Table(
+        "finance",
+        "customers",
+        ("customer_id",),
+        {
+            "customer_id": TEXT,
+            "email": TEXT,
+            "name": TEXT,
+            "crm_account_id": TEXT,
+            "country_code": TEXT,
+            "currency": TEXT,
+            "created_at": TS,
+        },
+        optional=_UPDATED,
+        timestamp_column="created_at",
+    ),
+    Table(
+        "finance",
+        "plans",
+        ("plan_id",),
+        {
+            "plan_id": TEXT,
+            "product_name": TEXT,
+            "billing_interval": TEXT,
+            "unit_amount": MONEY,
+            "currency": TEXT,
+        },
+    ),
+    Table(
+        "finance",
+        "subscription_events",
+        ("event_id",),
+        {
+            "event_id": TEXT,
+            "subscription_id": TEXT,
+            "customer_id": TEXT,
+            "occurred_at": TS,
+            "event_type": TEXT,
+            "plan_id": TEXT,
+            "quantity": INT,
+            "discount_pct": "decimal(9,4)",
+            "status": TEXT,
+            "crm_opportunity_id": TEXT,
+        },
+        timestamp_column="occurred_at",
+    ),
+    Table(
+        "finance",
+        "invoices",
+        ("invoice_id",),
+        {
+            "invoice_id": TEXT,
+            "customer_id": TEXT,
+            "subscription_id": TEXT,
+            "currency": TEXT,
+            "issued_at": TS,
+            "due_at": TS,
+            "period_start": DATE,
+            "period_end": DATE,
+            "subtotal": MONEY,
+            "discount_amount": MONEY,
+            "total": MONEY,
+            "amount_paid": MONEY,
+            "status": TEXT,
+            "paid_at": TS,
+        },
+        optional=_UPDATED,
+        timestamp_column="issued_at",
+    ),
+    Table(
+        "finance",
+        "invoice_lines",
+        ("invoice_line_id",),
+        {
+            "invoice_line_id": TEXT,
+            "invoice_id": TEXT,
+            "subscription_id": TEXT,
+            "plan_id": TEXT,
+            "quantity": INT,
+            "unit_amount": MONEY,
+            "amount": MONEY,
+            "period_start": DATE,
+            "period_end": DATE,
+            "is_proration": BOOL,
+        },
+    ),
+    Table(
+        "finance",
+        "fx_rates",
+        ("rate_date", "currency"),
+        {"rate_date": DATE, "currency": TEXT, "rate_to_usd": "double"},
+        timestamp_column="rate_date",
+    ),
+    Table(
+        "finance",
+        "gl_expenses",
+        ("month", "department", "category"),
+        {
+            "month": DATE,
+            "department": TEXT,
+            "category": TEXT,
+            "amount": MONEY,
+            "currency": TEXT,
+        },
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.qualified: t for t in TABLES}
+SYSTEMS: tuple[str, ...] = ("marketing", "sales", "success", "finance")
+
+
+def table(system: str, name: str) -> Table:
+    return TABLES_BY_NAME[f"{system}__{name}"]

@@ -1,0 +1,70 @@
+"""Render the dbt source YAML of each system from the landing contract.
+
+`revops dbt-sources` writes models/staging/<system>/_<system>__sources.yml; a test
+checks the committed files equal what this renders, so contract and dbt never drift.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from revops.contract import SYSTEMS, TABLES, TS
+from revops.paths import REPO_ROOT
+
+HEADER = (
+    "# Generated from revops/contract.py by `revops dbt-sources`; "
+    "tests/test_contract.py keeps them in step.\n"
+)
+SYSTEM_DESCRIPTIONS = {
+    "marketing": "Marketing automation and ad platforms (campaigns, spend, leads, touchpoints).",
+    "sales": "The CRM (users, accounts, contacts, opportunities, stage history, quotes, forecasts).",
+    "success": "Help desk, NPS surveys and product telemetry.",
+    "finance": "Billing and ledger (customers, plans, subscription events, invoices, FX, expenses).",
+}
+
+
+def sources_path(system: str) -> Path:
+    return REPO_ROOT / "models" / "staging" / system / f"_{system}__sources.yml"
+
+
+def render(system: str) -> str:
+    tables = []
+    for t in (t for t in TABLES if t.system == system):
+        entry = {
+            "name": t.name,
+            "identifier": t.qualified,
+            "description": (
+                f"Every landed row of the {system} export `{t.name}` (key: {', '.join(t.key)}), "
+                "typed by the landing contract; later files may repeat a key with newer values."
+            ),
+            "meta": {"dagster": {"asset_key": list(t.asset_path)}},
+            "columns": [{"name": c, "data_type": typ} for c, typ in t.all_columns().items()]
+            + [
+                {"name": "_source_file", "description": "Landing file the row came from."},
+                {"name": "_source_row", "description": "Data row number inside that file (1-based)."},
+            ],
+        }
+        if t.timestamp_column and t.all_columns().get(t.timestamp_column) == TS:
+            entry["loaded_at_field"] = t.timestamp_column
+            entry["freshness"] = {"warn_after": {"count": 36, "period": "hour"}}
+        tables.append(entry)
+    source = {
+        "name": system,
+        "schema": "raw",
+        "description": f"{SYSTEM_DESCRIPTIONS[system]} Loaded by the Dagster assets "
+        f"raw/{system}/<table>; see ../shared/spec/sources.md.",
+        "tables": tables,
+    }
+    return HEADER + yaml.safe_dump({"version": 2, "sources": [source]}, sort_keys=False, width=100)
+
+
+def write_all() -> list[Path]:
+    written = []
+    for system in SYSTEMS:
+        path = sources_path(system)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(system))
+        written.append(path)
+    return written

@@ -1,0 +1,58 @@
+"""Where things live. Every path can be moved with an environment variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+PROFILES_DIR = REPO_ROOT
+
+
+def landing_dir() -> Path:
+    return Path(os.environ.get("REVOPS_LANDING_DIR", REPO_ROOT / "data" / "landing")).resolve()
+
+
+def warehouse_dir() -> Path:
+    return Path(os.environ.get("REVOPS_WAREHOUSE_DIR", REPO_ROOT / "warehouse")).resolve()
+
+
+def work_db() -> Path:
+    """The working warehouse: only the refresh writes it."""
+    return warehouse_dir() / "work.duckdb"
+
+
+def serving_db() -> Path:
+    """The published warehouse: analysts and dashboards read it, read-only."""
+    return warehouse_dir() / "serving.duckdb"
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME", REPO_ROOT / ".dagster")).resolve()
+
+
+def export_environment() -> None:
+    """Pin absolute paths and quiet, private defaults for dbt, Dagster and GE subprocesses."""
+    warehouse_dir().mkdir(parents=True, exist_ok=True)
+    os.environ["REVOPS_LANDING_DIR"] = str(landing_dir())
+    os.environ["REVOPS_WAREHOUSE_DIR"] = str(warehouse_dir())
+    os.environ.setdefault("DBT_PROFILES_DIR", str(PROFILES_DIR))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def prepare_dagster_home() -> Path:
+    """DAGSTER_HOME inside the repository (ignored by git), using the repository's dagster.yaml."""
+    export_environment()
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.symlink_to(REPO_ROOT / "dagster.yaml")
+    nux = home / ".nux" / "nux.yaml"  # skips the UI's first-visit pop-up
+    nux.parent.mkdir(exist_ok=True)
+    nux.write_text("seen: 1\n")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home

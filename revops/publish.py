@@ -1,0 +1,90 @@
+"""Publish the marts: build a new serving file beside the old one, then swap it in atomically.
+
+Readers open the serving file read-only. A reader that has it open keeps the version it
+opened (os.replace swaps the directory entry, not the bytes under it); a new reader sees
+either the previous run or this one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMAS = ("marts",)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    tables: dict[str, int]  # schema.table -> rows
+    as_of_date: str | None
+    bytes: int
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def publish(work_db: Path, serving_db: Path, run_id: str) -> PublishResult:
+    serving_db.parent.mkdir(parents=True, exist_ok=True)
+    staged = serving_db.with_name(f".{serving_db.name}.{os.getpid()}.partial")
+    staged.unlink(missing_ok=True)
+    tables: dict[str, int] = {}
+    try:
+        con = duckdb.connect(str(staged))
+        try:
+            con.execute(f"attach '{work_db}' as work (read_only)")
+            listed = _rows(
+                con,
+                "select schema_name, table_name from duckdb_tables() where database_name = 'work' "
+                f"and schema_name in ({', '.join(repr(s) for s in PUBLISHED_SCHEMAS)}) order by all",
+            )
+            if not listed:
+                raise RuntimeError(f"nothing to publish: {work_db} has no table in {PUBLISHED_SCHEMAS}")
+            for schema, table in listed:
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"')
+                tables[f"{schema}.{table}"] = _rows(con, f'select count(*) from "{schema}"."{table}"')[0][0]
+            as_of = _rows(con, "select max(as_of_date) from work.intermediate.int_as_of_date")[0][0]
+            _record_refresh(con, serving_db, run_id, as_of, len(tables))
+            con.execute("detach work")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        with open(staged, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staged, serving_db)
+    finally:
+        staged.unlink(missing_ok=True)
+    return PublishResult(
+        path=serving_db,
+        tables=tables,
+        as_of_date=None if as_of is None else str(as_of),
+        bytes=serving_db.stat().st_size,
+    )
+
+
+def _record_refresh(con, serving_db: Path, run_id: str, as_of, table_count: int) -> None:
+    """meta.refreshes: one row per successful publish, the history carried from file to file."""
+    con.execute(
+        "create schema meta; create table meta.refreshes ("
+        "run_id varchar, published_at timestamp, as_of_date date, tables integer)"
+    )
+    if serving_db.exists():
+        con.execute(f"attach '{serving_db}' as previous (read_only)")
+        has_history = _rows(
+            con,
+            "select count(*) from duckdb_tables() where database_name = 'previous' "
+            "and schema_name = 'meta' and table_name = 'refreshes'",
+        )[0][0]
+        if has_history:
+            con.execute("insert into meta.refreshes select * from previous.meta.refreshes")
+        con.execute("detach previous")
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        "insert into meta.refreshes values (?, ?, ?, ?)", [run_id, published_at, as_of, table_count]
+    )

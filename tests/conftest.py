@@ -1,0 +1,78 @@
+"""Shared fixtures: isolated landing/warehouse folders and real Dagster runs on them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from revops import paths
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY_LANDING = FIXTURES / "tiny_landing"
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@dataclass
+class Workspace:
+    landing: Path
+    warehouse: Path
+
+    @property
+    def serving(self) -> Path:
+        return self.warehouse / "serving.duckdb"
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        con = duckdb.connect(str(self.serving), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def serving_digest(self) -> str | None:
+        if not self.serving.exists():
+            return None
+        return hashlib.sha256(self.serving.read_bytes()).hexdigest()
+
+
+def make_workspace(root: Path, landing_source: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    landing = root / "landing"
+    shutil.copytree(landing_source, landing)
+    warehouse = root / "warehouse"
+    warehouse.mkdir()
+    monkeypatch.setenv("REVOPS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("REVOPS_WAREHOUSE_DIR", str(warehouse))
+    paths.export_environment()
+    return Workspace(landing, warehouse)
+
+
+@pytest.fixture
+def tiny_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    return make_workspace(tmp_path, TINY_LANDING, monkeypatch)
+
+
+def run_full_refresh():
+    """Materialise every asset of the real `defs`, in process, on an ephemeral instance."""
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("full_refresh")
+    with DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_published(tmp_path_factory: pytest.TempPathFactory):
+    """The tiny fixture refreshed once (a real Dagster run): (workspace, first run result)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        ws = make_workspace(tmp_path_factory.mktemp("tiny"), TINY_LANDING, monkeypatch)
+        result = run_full_refresh()
+        yield ws, result
