@@ -69,22 +69,34 @@ def publish(work_db: Path, serving_db: Path, run_id: str) -> PublishResult:
 
 
 def _record_refresh(con, serving_db: Path, run_id: str, as_of, table_count: int) -> None:
-    """meta.refreshes: one row per successful publish, the history carried from file to file."""
+    """meta.refreshes (one row per successful publish) and meta.raw_volumes (rows per raw
+    table then, the baseline of the next run's volume checks), history carried over."""
     con.execute(
-        "create schema meta; create table meta.refreshes ("
-        "run_id varchar, published_at timestamp, as_of_date date, tables integer)"
+        "create schema meta; "
+        "create table meta.refreshes (run_id varchar, published_at timestamp, as_of_date date, tables integer); "
+        "create table meta.raw_volumes (run_id varchar, published_at timestamp, table_name varchar, rows bigint)"
     )
     if serving_db.exists():
         con.execute(f"attach '{serving_db}' as previous (read_only)")
-        has_history = _rows(
+        carried = _rows(
             con,
-            "select count(*) from duckdb_tables() where database_name = 'previous' "
-            "and schema_name = 'meta' and table_name = 'refreshes'",
-        )[0][0]
-        if has_history:
-            con.execute("insert into meta.refreshes select * from previous.meta.refreshes")
+            "select table_name from duckdb_tables() where database_name = 'previous' "
+            "and schema_name = 'meta' and table_name in ('refreshes', 'raw_volumes')",
+        )
+        for (name,) in carried:
+            con.execute(f"insert into meta.{name} select * from previous.meta.{name}")
         con.execute("detach previous")
     published_at = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
         "insert into meta.refreshes values (?, ?, ?, ?)", [run_id, published_at, as_of, table_count]
     )
+    raw_tables = _rows(
+        con,
+        "select table_name from duckdb_tables() where database_name = 'work' and schema_name = 'raw' "
+        "order by table_name",
+    )
+    for (name,) in raw_tables:
+        rows = _rows(con, f'select count(*) from work.raw."{name}"')[0][0]
+        con.execute(
+            "insert into meta.raw_volumes values (?, ?, ?, ?)", [run_id, published_at, name, rows]
+        )

@@ -18,6 +18,8 @@ from types import ModuleType
 from typing import Any
 
 MAX_SAMPLE_ROWS = 5
+ERROR = "error"
+WARN = "warn"
 
 
 class _DuckDBDialect(str):
@@ -44,28 +46,36 @@ def _gx() -> ModuleType:
 
 @dataclass(frozen=True)
 class Expect:
-    """One expectation: the GE class name (e.g. "ExpectColumnValuesToNotBeNull") and its arguments."""
+    """One expectation: the GE class name, its arguments, and whether a failure blocks the run."""
 
     kind: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    blocking: bool = True
 
     def build(self):
-        return getattr(_gx().expectations, self.kind)(**self.kwargs)
+        expectation = getattr(_gx().expectations, self.kind)(**self.kwargs)
+        expectation.meta = {**(expectation.meta or {}), "blocking": self.blocking}
+        return expectation
 
 
 def expect(kind: str, **kwargs: Any) -> Expect:
-    return Expect(kind, kwargs)
+    """A blocking expectation: its failure means the data is wrong; nothing is published."""
+    return Expect(kind, kwargs, blocking=True)
+
+
+def warn(kind: str, **kwargs: Any) -> Expect:
+    """A warning: shown on the check in the UI, never stops the run."""
+    return Expect(kind, kwargs, blocking=False)
 
 
 @dataclass(frozen=True)
 class Suite:
-    """Expectations on one table; `blocking` failures stop the run before publishing."""
+    """Expectations on one table of the warehouse."""
 
     name: str
     schema: str
     table: str
     expectations: Sequence[Expect]
-    blocking: bool = True
 
 
 @dataclass
@@ -73,16 +83,19 @@ class ExpectationOutcome:
     expectation: str
     column: str | None
     success: bool
+    blocking: bool
+    description: str | None = None
     observed: object = None
     unexpected_count: int | None = None
     sample: list = field(default_factory=list)
     error: str | None = None
 
     def describe(self) -> str:
+        what = self.description or self.expectation
         where = f" on {self.column}" if self.column else ""
         if self.error:
-            return f"{self.expectation}{where}: could not be evaluated ({self.error})"
-        parts = [f"{self.expectation}{where}"]
+            return f"{what}{where}: could not be evaluated ({self.error})"
+        parts = [f"{what}{where}"]
         if self.unexpected_count:
             parts.append(f"{self.unexpected_count} unexpected")
         if self.observed is not None:
@@ -95,7 +108,6 @@ class ExpectationOutcome:
 @dataclass
 class SuiteResult:
     suite: str
-    success: bool
     outcomes: list[ExpectationOutcome]
     docs_url: str | None
 
@@ -103,26 +115,40 @@ class SuiteResult:
     def failures(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success]
 
+    @property
+    def severity(self) -> str | None:
+        """ERROR if a blocking expectation failed, WARN if only warnings did, None if all passed."""
+        if any(o.blocking for o in self.failures) or not self.outcomes:
+            return ERROR
+        return WARN if self.failures else None
 
-def run_suite(database: Path, suite: Suite, gx_dir: Path) -> SuiteResult:
-    """Validate `schema.table` of the DuckDB file (opened read-only) and build Data Docs."""
-    gx = _gx()
+
+@functools.cache
+def _context(gx_dir: Path):
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
+    context = _gx().get_context(mode="file", project_root_dir=str(gx_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def run_suite(database: Path, suite: Suite, gx_dir: Path, extra: Sequence[Expect] = ()) -> SuiteResult:
+    """Validate `schema.table` of the DuckDB file (opened read-only) and build its Data Docs page.
+
+    `extra` adds expectations computed at run time (e.g. the volume band of the last run).
+    """
+    gx = _gx()
+    context = _context(gx_dir)
     source = context.data_sources.add_or_update_sql(
         name=f"duckdb_{suite.name}",
         connection_string=f"duckdb:///{database}",
         kwargs={"connect_args": {"read_only": True}},
     )
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     # A query asset: GE's column reflection drops the schema of a table asset on DuckDB.
-    asset = source.add_query_asset(
-        name=suite.name, query=f'select * from "{suite.schema}"."{suite.table}"'
-    )
+    asset = source.add_query_asset(name=suite.name, query=f'select * from "{suite.schema}"."{suite.table}"')
     batch = asset.add_batch_definition_whole_table("whole_table")
     expectation_suite = context.suites.add_or_update(
-        gx.ExpectationSuite(name=suite.name, expectations=[e.build() for e in suite.expectations])
+        gx.ExpectationSuite(name=suite.name, expectations=[e.build() for e in [*suite.expectations, *extra]])
     )
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=expectation_suite)
@@ -136,19 +162,18 @@ def run_suite(database: Path, suite: Suite, gx_dir: Path) -> SuiteResult:
         execution_engine.close()
         execution_engine.engine.dispose()
         source.get_engine().dispose()
-    docs_url = None
+    return SuiteResult(suite=suite.name, outcomes=outcomes, docs_url=_build_docs(context))
+
+
+def _build_docs(context) -> str | None:
+    """Rebuild the local Data Docs site; returns the file URL of its index."""
     try:
         context.build_data_docs()
-        index = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-        docs_url = index.as_uri() if index.exists() else None
+        urls = context.get_docs_sites_urls()
+        return urls[0]["site_url"] if urls else None
     except Exception as exc:  # Data Docs are a convenience; never hide the validation result.
         logging.getLogger(__name__).warning("could not build Data Docs: %s", exc)
-    return SuiteResult(
-        suite=suite.name,
-        success=all(o.success for o in outcomes) and bool(outcomes),
-        outcomes=outcomes,
-        docs_url=docs_url,
-    )
+        return None
 
 
 def _first_error(info: dict) -> str | None:
@@ -164,13 +189,14 @@ def _first_error(info: dict) -> str | None:
 def _outcome(r) -> ExpectationOutcome:
     config = r.expectation_config
     res = r.result or {}
-    error = _first_error(r.exception_info or {})
     return ExpectationOutcome(
         expectation=config.type,
         column=config.kwargs.get("column") or config.kwargs.get("column_A"),
         success=bool(r.success),
+        blocking=bool((config.meta or {}).get("blocking", True)),
+        description=config.description,
         observed=res.get("observed_value"),
         unexpected_count=res.get("unexpected_count"),
         sample=list(res.get("partial_unexpected_list") or [])[:MAX_SAMPLE_ROWS],
-        error=error,
+        error=_first_error(r.exception_info or {}),
     )

@@ -76,3 +76,17 @@ def tiny_published(tmp_path_factory: pytest.TempPathFactory):
         ws = make_workspace(tmp_path_factory.mktemp("tiny"), TINY_LANDING, monkeypatch)
         result = run_full_refresh()
         yield ws, result
+
+
+@pytest.fixture
+def published_copy(tiny_published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A private copy of the published tiny workspace (landing, work and serving files)."""
+    source, _ = tiny_published
+    landing = tmp_path / "landing"
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(source.landing, landing)
+    shutil.copytree(source.warehouse, warehouse)
+    monkeypatch.setenv("REVOPS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("REVOPS_WAREHOUSE_DIR", str(warehouse))
+    paths.export_environment()
+    return Workspace(landing, warehouse)

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from .conftest import make_workspace, run_full_refresh, TINY_LANDING
+from .conftest import TINY_LANDING, make_workspace, run_full_refresh
 
 # kpi_sales_monthly on the tiny fixture, by hand. EUR is 1.10 from 2025-01-01 and 1.20 from
 # 2025-02-15; GBP 1.25. O-4 is internal (Test Account), O-9 soft-deleted, O-5 open (account
@@ -31,6 +31,18 @@ def _approx(row):
     return tuple(pytest.approx(v) if isinstance(v, float) else v for v in row)
 
 
+def _check_evaluations(result) -> dict:
+    return {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def _succeeded_steps(result) -> set[str]:
+    return {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+
+
 def test_full_refresh_publishes_the_hand_computed_sales_kpis(tiny_published):
     ws, result = tiny_published
     assert result.success
@@ -50,9 +62,10 @@ def test_bookings_equal_won_amount_every_month(tiny_published):
     assert ws.query("select count(*) from marts.kpi_sales_monthly where bookings_usd <> won_amount_usd") == [(0,)]
 
 
-def test_publish_records_the_refresh_and_only_marts_are_served(tiny_published):
+def test_publish_records_the_refresh_and_raw_volumes(tiny_published):
     ws, result = tiny_published
     assert ws.query("select run_id, as_of_date from meta.refreshes") == [(result.run_id, date(2025, 3, 31))]
+    assert ws.query("select rows from meta.raw_volumes where table_name = 'sales__opportunities'") == [(10,)]
     schemas = {r[0] for r in ws.query("select distinct schema_name from duckdb_tables()")}
     assert schemas == {"marts", "meta"}
 
@@ -60,8 +73,18 @@ def test_publish_records_the_refresh_and_only_marts_are_served(tiny_published):
 def test_every_raw_asset_reports_rows_and_files(tiny_published):
     _, result = tiny_published
     materializations = {
-        m.asset_key.to_user_string(): m.metadata for m in result.get_asset_materialization_events()
-        and [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+        e.event_specific_data.materialization.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    assert {k for k in materializations if k.startswith("raw/")} == {
+        f"raw/{t}" for t in (
+            "marketing/campaigns", "marketing/ad_spend", "marketing/leads", "marketing/touchpoints",
+            "sales/users", "sales/accounts", "sales/contacts", "sales/opportunities",
+            "sales/opportunity_stage_history", "sales/quotes", "sales/forecast_submissions",
+            "success/tickets", "success/nps_responses", "success/product_usage",
+            "finance/customers", "finance/plans", "finance/subscription_events", "finance/invoices",
+            "finance/invoice_lines", "finance/fx_rates", "finance/gl_expenses",
+        )
     }
     opportunities = materializations["raw/sales/opportunities"]
     assert opportunities["rows"].value == 10
@@ -69,15 +92,17 @@ def test_every_raw_asset_reports_rows_and_files(tiny_published):
     assert opportunities["newest_timestamp"].value == "2025-03-02 10:00:00"
 
 
-def test_the_gx_gate_passed_with_data_docs(tiny_published):
+def test_every_gx_suite_ran_and_none_blocked(tiny_published):
     _, result = tiny_published
-    evaluations = [
-        e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
-    gx = [e for e in evaluations if e.check_name == "gx_raw_sales_opportunities"]
-    assert len(gx) == 1 and gx[0].passed
-    assert gx[0].metadata["failed"].value == 0
-    assert gx[0].metadata["data_docs"].value.startswith("file://")
+    gx = {name: e for name, e in _check_evaluations(result).items() if name.startswith("gx_")}
+    assert len(gx) == 22  # 21 raw tables + kpi_sales_monthly
+    for name, evaluation in gx.items():
+        assert evaluation.metadata["failed"].value == 0, name
+        assert evaluation.metadata["data_docs"].value.startswith("file://")
+    # The tiny fixture's sparse streams are stale: a warning, not a stop.
+    stale = gx["gx_raw_finance__fx_rates"]
+    assert not stale.passed and stale.severity.value == "WARN"
+    assert "within 3 days" in stale.metadata["warning_details"].value
 
 
 def test_a_second_run_gives_the_same_marts(tmp_path, monkeypatch, tiny_published):
@@ -85,46 +110,118 @@ def test_a_second_run_gives_the_same_marts(tmp_path, monkeypatch, tiny_published
     ws = make_workspace(tmp_path, TINY_LANDING, monkeypatch)
     assert run_full_refresh().success
     before = ws.query("select * from marts.kpi_sales_monthly order by month")
-    assert run_full_refresh().success
+    second = run_full_refresh()
+    assert second.success
     assert ws.query("select * from marts.kpi_sales_monthly order by month") == before
     assert before == first.query("select * from marts.kpi_sales_monthly order by month")
     assert ws.query("select count(*) from meta.refreshes") == [(2,)]
+    # The second run had a volume baseline, and the same volume passed it.
+    volume = _check_evaluations(second)["gx_raw_sales__opportunities"]
+    assert volume.metadata["expectations"].value > _check_evaluations(second)["gx_raw_sales__users"].metadata[
+        "expectations"
+    ].value - 5
 
 
-def _break_and_refresh(ws, relative: str, old: str, new: str):
+def _edit(ws, relative: str, old: str, new: str) -> None:
     path = ws.landing / relative
     text = path.read_text()
-    assert old in text
+    assert old in text, f"fixture changed: {old!r} not in {relative}"
     path.write_text(text.replace(old, new, 1))
-    return run_full_refresh()
 
 
-def test_contract_violation_stops_the_run_and_keeps_the_published_file(tmp_path, monkeypatch):
-    ws = make_workspace(tmp_path, TINY_LANDING, monkeypatch)
-    assert run_full_refresh().success
+def _ten_times_the_touchpoints(ws) -> None:
+    path = ws.landing / "marketing/touchpoints/part-00000.csv"
+    header, row = path.read_text().splitlines()
+    rows = [row.replace("TP-1,", f"TP-{i},", 1) for i in range(1, 11)]
+    path.write_text("\n".join([header, *rows]) + "\n")
+
+
+# Each bad input: how to break the landing, the step or check that must stop the run, and
+# what its message must say.
+BAD_INPUTS = {
+    "negative_amount": (
+        lambda ws: _edit(ws, "sales/opportunities/part-00000.csv", "closed_lost,500.00", "closed_lost,-500.00"),
+        "check", "gx_raw_sales__opportunities", "expect_column_values_to_be_between on amount",
+    ),
+    "duplicated_key": (
+        lambda ws: _edit(ws, "sales/opportunities/part-00000.csv", "\nO-6,", "\nO-5,"),
+        "step", "raw__sales__opportunities", "key repeated inside one file",
+    ),
+    "currency_outside_contract": (
+        lambda ws: _edit(ws, "sales/quotes/part-00000.csv", "1000.00,USD", "1000.00,JPY"),
+        "check", "gx_raw_sales__quotes", "expect_column_values_to_be_in_set on currency",
+    ),
+    "empty_file": (
+        lambda ws: (ws.landing / "finance/plans/part-00000.csv").write_text(
+            "plan_id,product_name,billing_interval,unit_amount,currency\n"
+        ),
+        "step", "raw__finance__plans", "the table is empty",
+    ),
+    "volume_ten_times_the_last_run": (
+        _ten_times_the_touchpoints,
+        "check", "gx_raw_marketing__touchpoints", "row count within 5x of the last published run (1)",
+    ),
+    "close_date_before_creation": (
+        lambda ws: _edit(ws, "sales/opportunities/part-00000.csv", "2025-02-01T10:00:00+00:00,2025-02-10",
+                         "2025-02-01T10:00:00+00:00,2025-01-10"),
+        "check", "gx_raw_sales__opportunities", "close_date is on or after the date of created_at",
+    ),
+    "unparseable_value": (
+        lambda ws: _edit(ws, "sales/opportunities/part-00001.csv", "1000.00,EUR", "1.000,00,EUR"),
+        "step", "raw__sales__opportunities", "part-00001.csv",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_stops_the_run_at_the_right_place_and_keeps_the_published_file(published_copy, case):
+    ws = published_copy
     digest = ws.serving_digest()
-    result = _break_and_refresh(ws, "sales/opportunities/part-00001.csv", "1000.00,EUR", "1.000,00,EUR")
+    break_it, kind, where, message = BAD_INPUTS[case]
+    break_it(ws)
+    result = run_full_refresh()
     assert not result.success
-    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert [e.step_key for e in failures] == ["raw__sales__opportunities"]
-    description = failures[0].step_failure_data.user_failure_data.description
-    assert "part-00001.csv" in description and "column:" in description
+    if kind == "step":
+        failures = {
+            e.step_key: e.step_failure_data for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+        }
+        assert list(failures) == [where]
+        assert message in failures[where].user_failure_data.description
+    else:
+        evaluation = _check_evaluations(result)[where]
+        assert not evaluation.passed and evaluation.severity.value == "ERROR"
+        assert message in evaluation.metadata["failures"].value
+    succeeded = _succeeded_steps(result)
+    assert "dbt_models" not in succeeded and "serving__warehouse" not in succeeded
     assert ws.serving_digest() == digest
 
 
-def test_failing_gx_expectation_blocks_publishing(tmp_path, monkeypatch):
-    ws = make_workspace(tmp_path, TINY_LANDING, monkeypatch)
-    assert run_full_refresh().success
+def test_a_broken_mart_invariant_blocks_publishing(published_copy):
+    """A mart check that fails (here: an invariant the data cannot meet) stops the publish step."""
+    from dagster import AssetKey, DagsterInstance, Definitions
+
+    from orchestration.checks.gx_checks import build_gx_check
+    from orchestration.checks.suites import MART_SUITES, no_rows
+    from orchestration.definitions import defs
+    from revops.quality import Suite
+
+    ws = published_copy
     digest = ws.serving_digest()
-    # A negative amount parses fine (the contract holds) but breaks the GE suite.
-    result = _break_and_refresh(ws, "sales/opportunities/part-00000.csv", "expansion,closed_lost,500.00", "expansion,closed_lost,-500.00")
-    assert not result.success
-    evaluation = next(
-        e.event_specific_data for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == "gx_raw_sales_opportunities"
+    good = MART_SUITES[("marts", "kpi_sales_monthly")]
+    broken = Suite(good.name, good.schema, good.table, [
+        *good.expectations, no_rows("every month has a won deal worth over $5,000", "won_amount_usd <= 5000"),
+    ])
+    checks = [c for c in defs.asset_checks if "kpi_sales_monthly" not in str(list(c.check_keys))]
+    checks.append(build_gx_check(AssetKey(["marts", "kpi_sales_monthly"]), broken))
+    patched = Definitions(
+        assets=list(defs.assets), asset_checks=checks, jobs=list(defs.jobs),
+        resources=dict(defs.resources), executor=defs.executor,
     )
-    assert not evaluation.passed
-    assert "expect_column_values_to_be_between on amount" in evaluation.metadata["failures"].value
-    executed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
-    assert "dbt_models" not in executed and "serving__warehouse" not in executed
+    with DagsterInstance.ephemeral() as instance:
+        result = patched.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    evaluation = _check_evaluations(result)["gx_marts_kpi_sales_monthly"]
+    assert "every month has a won deal worth over $5,000" in evaluation.metadata["failures"].value
+    assert "dbt_models" in _succeeded_steps(result)
+    assert "serving__warehouse" not in _succeeded_steps(result)
     assert ws.serving_digest() == digest

@@ -1,5 +1,9 @@
-"""Each Great Expectations suite as a Dagster asset check on the asset it validates."""
+"""Each Great Expectations suite as a Dagster asset check on the asset it validates.
 
+A failed blocking expectation fails the check with ERROR severity, which stops every
+downstream asset of the run, publishing included; a failed warning fails it with WARN
+severity, shown in the UI, and the run goes on.
+"""
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -12,41 +16,46 @@ from dagster import (
 )
 
 from orchestration.assets.raw import WAREHOUSE_POOL
-from orchestration.checks.suites import RAW_SUITES
+from orchestration.checks.runtime import freshness_expectations, volume_expectations
+from orchestration.checks.suites import MART_SUITES, RAW_SUITES
+from revops.quality import ERROR, Suite, run_suite
 from revops.paths import warehouse_dir, work_db
-from revops.quality import Suite, run_suite
 
 
 def build_gx_check(asset_key: AssetKey, suite: Suite) -> AssetChecksDefinition:
     @asset_check(
         asset=asset_key,
         name=f"gx_{suite.name}",
-        blocking=suite.blocking,
+        blocking=True,
         pool=WAREHOUSE_POOL,
-        description=f"Great Expectations suite {suite.name} on {suite.schema}.{suite.table}"
-        + (" (blocking: a failure stops the run before publishing)" if suite.blocking else ""),
+        description=f"Great Expectations suite {suite.name} on {suite.schema}.{suite.table}: "
+        "a failed expectation stops the run before publishing; a failed warning only shows here.",
     )
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        result = run_suite(work_db(), suite, warehouse_dir() / "gx")
-        failed = result.failures
-        for outcome in failed:
-            context.log.error(f"{suite.name}: {outcome.describe()}")
+        extra = []
+        if suite.schema == "raw":
+            extra = [*volume_expectations(suite.table), *freshness_expectations(suite.table)]
+        result = run_suite(work_db(), suite, warehouse_dir() / "gx", extra=extra)
+        for outcome in result.failures:
+            log = context.log.error if outcome.blocking else context.log.warning
+            log(f"{suite.name}: {'FAILED' if outcome.blocking else 'warning'}: {outcome.describe()}")
+        blocking = [o for o in result.failures if o.blocking]
+        warnings = [o for o in result.failures if not o.blocking]
         metadata = {
             "expectations": MetadataValue.int(len(result.outcomes)),
-            "failed": MetadataValue.int(len(failed)),
-            "failures": MetadataValue.md(
-                "\n".join(f"- {o.describe()}" for o in failed) or "none"
-            ),
+            "failed": MetadataValue.int(len(blocking)),
+            "warnings": MetadataValue.int(len(warnings)),
+            "failures": MetadataValue.md("\n".join(f"- {o.describe()}" for o in blocking) or "none"),
+            "warning_details": MetadataValue.md("\n".join(f"- {o.describe()}" for o in warnings) or "none"),
         }
         if result.docs_url:
             metadata["data_docs"] = MetadataValue.url(result.docs_url)
         return AssetCheckResult(
-            passed=result.success,
-            severity=AssetCheckSeverity.ERROR if suite.blocking else AssetCheckSeverity.WARN,
+            passed=result.severity is None,
+            severity=AssetCheckSeverity.ERROR if result.severity == ERROR else AssetCheckSeverity.WARN,
             description=(
-                f"{len(failed)} of {len(result.outcomes)} expectations failed"
-                if failed
-                else f"all {len(result.outcomes)} expectations passed"
+                f"{len(blocking)} failed, {len(warnings)} warnings, "
+                f"{len(result.outcomes) - len(result.failures)} of {len(result.outcomes)} passed"
             ),
             metadata=metadata,
         )
@@ -55,5 +64,6 @@ def build_gx_check(asset_key: AssetKey, suite: Suite) -> AssetChecksDefinition:
 
 
 gx_checks = [
-    build_gx_check(AssetKey(["raw", system, name]), suite) for (system, name), suite in RAW_SUITES.items()
+    build_gx_check(AssetKey(list(key)), suite)
+    for key, suite in {**RAW_SUITES, **MART_SUITES}.items()
 ]

@@ -1,37 +1,227 @@
-"""Great Expectations suites: the contract beyond types, per raw table and per mart."""
+"""Great Expectations suites: the landing contract beyond types, and the published marts' invariants.
+
+`expect` is blocking (the data is wrong: nothing is published); `warn` is shown on the check
+in the UI and never stops a run: it covers the messes real exports have and the KPIs ignore
+(kpis.md: CSAT outside 1-5, negative durations, NPS outside 0-10).
+"""
 
 from __future__ import annotations
 
-from revops.contract import CLOSED_STAGES, CURRENCIES, STAGES
-from revops.quality import Suite, expect
+from revops.contract import CHANNELS, CLOSED_STAGES, CURRENCIES, STAGES, TABLES, TS, Table
+from revops.quality import Expect, Suite, expect, warn
 
-OPPORTUNITY_TYPES = ["new_business", "expansion", "renewal"]
+# A timestamp more than a day past the run's clock is not an export of the past.
+FUTURE_SLACK = "interval 1 day"
 
-RAW_SUITES: dict[tuple[str, str], Suite] = {
-    ("sales", "opportunities"): Suite(
-        name="raw_sales_opportunities",
+
+def in_set(column: str, values, blocking: bool = True) -> Expect:
+    make = expect if blocking else warn
+    return make("ExpectColumnValuesToBeInSet", column=column, value_set=list(values))
+
+
+def at_least(column: str, minimum: float, blocking: bool = True) -> Expect:
+    make = expect if blocking else warn
+    return make("ExpectColumnValuesToBeBetween", column=column, min_value=minimum)
+
+
+def between(column: str, low: float, high: float, blocking: bool = True) -> Expect:
+    make = expect if blocking else warn
+    return make("ExpectColumnValuesToBeBetween", column=column, min_value=low, max_value=high)
+
+
+def no_rows(description: str, where: str, columns: str = "*", blocking: bool = True) -> Expect:
+    """Custom SQL: no row of the batch matches `where`."""
+    make = expect if blocking else warn
+    return make(
+        "UnexpectedRowsExpectation",
+        description=description,
+        unexpected_rows_query=f"select {columns} from {{batch}} where {where}",
+    )
+
+
+def not_in_future(table: Table) -> list[Expect]:
+    return [
+        no_rows(f"{column} is not in the future", f"{column} > current_timestamp + {FUTURE_SLACK}", column)
+        for column, typ in table.all_columns().items()
+        if typ == TS
+    ]
+
+
+def not_before(later: str, earlier: str, blocking: bool = True, key: str = "*") -> Expect:
+    return no_rows(f"{later} is not before {earlier}", f"{later} < {earlier}", key, blocking)
+
+
+RULES: dict[str, list[Expect]] = {
+    "marketing__campaigns": [
+        in_set("channel", CHANNELS),
+        in_set("currency", CURRENCIES),
+        at_least("budget_amount", 0),
+        not_before("ended_on", "started_on", key="campaign_id"),
+    ],
+    "marketing__ad_spend": [
+        in_set("channel", CHANNELS),
+        in_set("currency", CURRENCIES),
+        at_least("spend_amount", 0),
+        at_least("impressions", 0),
+        at_least("clicks", 0),
+    ],
+    "marketing__leads": [
+        in_set("original_source_channel", CHANNELS),
+        expect("ExpectColumnValuesToNotBeNull", column="created_at"),
+        not_before("became_mql_at", "created_at", blocking=False, key="lead_id"),
+        not_before("became_sql_at", "created_at", blocking=False, key="lead_id"),
+    ],
+    "marketing__touchpoints": [
+        in_set("channel", CHANNELS),
+        in_set(
+            "touch_type",
+            ["ad_click", "email_click", "webinar_attended", "content_download", "demo_request", "event_visit"],
+        ),
+        expect("ExpectColumnValuesToNotBeNull", column="occurred_at"),
+    ],
+    "sales__users": [
+        in_set("role", ["sdr", "ae", "am", "manager"]),
+        in_set("region", ["emea", "amer", "apac"]),
+    ],
+    "sales__accounts": [
+        at_least("employee_count", 0),
+        expect("ExpectColumnValuesToNotBeNull", column="created_at"),
+    ],
+    "sales__contacts": [expect("ExpectColumnValuesToNotBeNull", column="created_at")],
+    "sales__opportunities": [
+        in_set("currency", CURRENCIES),
+        in_set("opportunity_type", ["new_business", "expansion", "renewal"]),
+        in_set("stage_name", [*STAGES, *CLOSED_STAGES]),
+        at_least("amount", 0),
+        expect("ExpectColumnValuesToNotBeNull", column="created_at"),
+        no_rows(
+            "close_date is on or after the date of created_at",
+            "close_date < cast(created_at as date)",
+            "opportunity_id, created_at, close_date",
+        ),
+        no_rows("a won opportunity is closed", "is_won and not is_closed", "opportunity_id"),
+    ],
+    "sales__opportunity_stage_history": [
+        in_set("stage_name", [*STAGES, *CLOSED_STAGES]),
+        at_least("amount", 0),
+    ],
+    "sales__quotes": [
+        in_set("currency", CURRENCIES),
+        in_set("status", ["accepted", "rejected", "expired", "open"]),
+        at_least("amount", 0),
+        not_before("signed_at", "sent_at", key="quote_id"),
+    ],
+    "sales__forecast_submissions": [
+        in_set("currency", CURRENCIES),
+        at_least("forecast_amount", 0),
+    ],
+    "success__tickets": [
+        # Invalid scores and negative durations are real export messes; KPIs ignore them.
+        between("csat_score", 1, 5, blocking=False),
+        not_before("first_response_at", "created_at", blocking=False, key="ticket_id"),
+        not_before("solved_at", "created_at", blocking=False, key="ticket_id"),
+    ],
+    "success__nps_responses": [between("score", 0, 10, blocking=False)],
+    "success__product_usage": [
+        at_least("active_users", 0),
+        at_least("licensed_seats", 0),
+        at_least("key_events", 0),
+        no_rows(
+            "active users do not exceed licensed seats",
+            "active_users > licensed_seats",
+            "account_id, usage_date",
+            blocking=False,
+        ),
+    ],
+    "finance__customers": [in_set("currency", CURRENCIES)],
+    "finance__plans": [
+        in_set("billing_interval", ["month", "year"]),
+        in_set("currency", CURRENCIES),
+        at_least("unit_amount", 0),
+    ],
+    "finance__subscription_events": [
+        in_set("event_type", ["created", "updated", "canceled", "reactivated"]),
+        in_set("status", ["active", "past_due", "canceled"]),
+        between("discount_pct", 0, 100),
+        no_rows(
+            "active and past_due rows have a quantity of at least 1",
+            "status in ('active', 'past_due') and (quantity is null or quantity < 1)",
+            "event_id, status, quantity",
+        ),
+    ],
+    "finance__invoices": [
+        in_set("currency", CURRENCIES),
+        in_set("status", ["draft", "open", "paid", "void", "uncollectible"]),
+        no_rows(
+            "period_end is after period_start",
+            "period_end <= period_start",
+            "invoice_id, period_start, period_end",
+        ),
+        not_before("due_at", "issued_at", blocking=False, key="invoice_id"),
+    ],
+    "finance__invoice_lines": [
+        no_rows(
+            "period_end is after period_start",
+            "period_end <= period_start",
+            "invoice_line_id, period_start, period_end",
+        ),
+    ],
+    "finance__fx_rates": [
+        in_set("currency", CURRENCIES),
+        expect("ExpectColumnValuesToBeBetween", column="rate_to_usd", min_value=0, strict_min=True),
+    ],
+    "finance__gl_expenses": [
+        in_set("currency", CURRENCIES),
+        in_set("department", ["marketing", "sales", "success", "rnd", "g_and_a", "cost_of_revenue"]),
+    ],
+}
+
+RAW_SUITES: dict[tuple[str, ...], Suite] = {
+    t.asset_path: Suite(
+        name=f"raw_{t.qualified}",
         schema="raw",
-        table="sales__opportunities",
+        table=t.qualified,
         expectations=[
             expect("ExpectTableRowCountToBeBetween", min_value=1),
-            expect("ExpectColumnValuesToNotBeNull", column="opportunity_id"),
-            expect("ExpectColumnValuesToNotBeNull", column="created_at"),
-            expect("ExpectColumnValuesToBeInSet", column="currency", value_set=list(CURRENCIES)),
-            expect("ExpectColumnValuesToBeInSet", column="opportunity_type", value_set=OPPORTUNITY_TYPES),
-            expect("ExpectColumnValuesToBeInSet", 
-                column="stage_name", value_set=[*STAGES, *CLOSED_STAGES]
-            ),
-            expect("ExpectColumnValuesToBeBetween", column="amount", min_value=0),
-            expect("UnexpectedRowsExpectation", 
-                description="close_date is on or after the date of created_at",
-                unexpected_rows_query=(
-                    "select opportunity_id, created_at, close_date from {batch} "
-                    "where close_date < cast(created_at as date)"
-                ),
-            ),
-            expect("UnexpectedRowsExpectation", 
-                description="a won opportunity is closed",
-                unexpected_rows_query="select opportunity_id from {batch} where is_won and not is_closed",
+            *RULES[t.qualified],
+            *not_in_future(t),
+        ],
+    )
+    for t in TABLES
+}
+
+RATE_COLUMNS = {"kpi_sales_monthly": ["win_rate", "forecast_accuracy", "renewal_rate"]}
+
+
+def month_spine_complete(column: str = "month") -> Expect:
+    """No month missing between the first and the last row of a monthly mart."""
+    return no_rows(
+        "no month is missing from the spine",
+        f"(select count(distinct {column}) from {{batch}}) <> "
+        f"(select datediff('month', min({column}), max({column})) + 1 from {{batch}})",
+        f"{column}",
+    )
+
+
+MART_SUITES: dict[tuple[str, ...], Suite] = {
+    ("marts", "kpi_sales_monthly"): Suite(
+        name="marts_kpi_sales_monthly",
+        schema="marts",
+        table="kpi_sales_monthly",
+        expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            expect("ExpectColumnValuesToBeUnique", column="month"),
+            *[between(c, 0, 1) for c in RATE_COLUMNS["kpi_sales_monthly"]],
+            *[at_least(c, 0) for c in ["won_count", "lost_count", "open_opportunities", "won_amount_usd"]],
+            month_spine_complete(),
+            no_rows("bookings equal the won amount", "bookings_usd <> won_amount_usd", "month"),
+            no_rows(
+                "won deals add up to the detail (closed-won new_business + expansion)",
+                "(select sum(won_count) from {batch}) <> (select count(*) from "
+                "intermediate.int_opportunities_classified o, intermediate.int_as_of_date a "
+                "where o.is_won and o.is_bookings_type and not o.is_internal "
+                "and o.close_date < a.as_of_month + interval 1 month)",
+                "month",
             ),
         ],
     ),

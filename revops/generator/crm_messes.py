@@ -7,7 +7,7 @@ import numpy as np
 
 from . import names
 from .config import DAY, HOUR, NULL, Ctx
-from .entities import World
+from .entities import STR, World
 from .sales import Accounts, Contacts, Opps, Users, _region_index, concat, subset
 
 
@@ -27,7 +27,9 @@ def similar_names(ctx: Ctx, world: World, acc: Accounts) -> np.ndarray:
                       sector)
     key = np.strings.add(np.strings.add(c["stem"], "|"), c["sector"])
     new_key = np.strings.add(np.strings.add(c["stem"][a], "|"), sector)
-    ok = ~np.isin(new_key, key) & (sector != c["sector"][a])
+    taken = set(key.tolist())  # a set: np.isin is slow on variable-width strings
+    ok = np.array([x not in taken for x in new_key.tolist()], dtype=bool)
+    ok &= sector != c["sector"][a]
     _, first = np.unique(new_key, return_index=True)
     uniq = np.zeros(k, bool)
     uniq[first] = True
@@ -40,8 +42,8 @@ def similar_names(ctx: Ctx, world: World, acc: Accounts) -> np.ndarray:
     full_stem[b] = stem
     full_sector = c["sector"].copy().astype(object)
     full_sector[b] = sector
-    c["stem"] = full_stem.astype(str)
-    c["sector"] = full_sector.astype(str)
+    c["stem"] = full_stem.astype(STR)
+    c["sector"] = full_sector.astype(STR)
     c["name"] = np.where(mask, np.strings.add(np.strings.add(c["stem"], " "), c["sector"]),
                          c["name"])
     dom = np.strings.add(np.strings.add(np.strings.add(np.strings.lower(c["stem"]), "-"),

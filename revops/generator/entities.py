@@ -36,6 +36,8 @@ REGIONS = ("emea", "amer", "apac")
 CURRENCIES = ("USD", "EUR", "GBP")
 COUNTRY_LOCAL_CCY = np.array([CURRENCIES.index(c[2]) for c in COUNTRIES])
 INTERNAL_DOMAIN = "example.com"
+# variable-width strings: fixed-width unicode arrays of millions of names cost gigabytes
+STR = np.dtypes.StringDType()
 
 
 @dataclass
@@ -68,8 +70,9 @@ class World:
         country = self.comp["country"][pc]
         digits = rng.integers(1_000_000, 9_999_999, len(pc)).astype(str)
         phone = np.strings.add(np.strings.add(COUNTRY_PHONE[country], " "), digits)
-        self.people = {"company": pc, "first": first, "last": last, "email": email,
-                       "title": names.titles(rng, len(pc)), "phone": phone}
+        self.people = {"company": pc, "first": first.astype(STR), "last": last.astype(STR),
+                       "email": email.astype(STR), "title": names.titles(rng, len(pc)),
+                       "phone": phone.astype(STR)}
 
     def company_truth(self, company: np.ndarray) -> np.ndarray:
         """C-0000001, or `internal` for internal/test companies, '' where unknown."""
@@ -104,6 +107,8 @@ def make_world(ctx: Ctx, n: int) -> World:
     comp["health"] = rng.normal(0, 1, n)  # drives usage, churn, expansion, tickets, NPS
     comp["legal"] = COUNTRY_LEGAL[country]
     comp["internal"] = np.zeros(n, dtype=bool)
+    for k in ("stem", "sector", "name", "industry", "domain", "legal"):
+        comp[k] = comp[k].astype(STR)
     return World(comp)
 
 

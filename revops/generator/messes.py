@@ -75,21 +75,30 @@ class Truth:
 
 def email_variant(rng: np.random.Generator, email: np.ndarray, kind: np.ndarray,
                   first: np.ndarray, last: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """0 as is, 1 case, 2 whitespace, 3 plus-addressing, 4 mail. subdomain, 5 personal."""
-    at = np.strings.find(email, "@")
-    local, domain = np.strings.slice(email, 0, at), np.strings.slice(email, at + 1, None)
-    cased = np.where(rng.random(len(email)) < 0.5, np.strings.upper(email),
-                     np.strings.add(np.strings.upper(np.strings.slice(email, 0, 1)),
-                                    np.strings.slice(email, 1, None)))
-    spaced = np.strings.add(np.strings.add(" ", email), np.where(rng.random(len(email)) < 0.5,
-                                                                 " ", ""))
+    """0 as is, 1 case, 2 whitespace, 3 plus-addressing, 4 mail. subdomain, 5 personal.
+
+    Variants are built for the changed rows only: millions of fixed-width strings are costly.
+    """
+    idx = np.flatnonzero(kind != 0)
+    if len(idx) == 0:
+        return email
+    e, k = email[idx], kind[idx]
+    at = np.strings.find(e, "@")
+    local, domain = np.strings.slice(e, 0, at), np.strings.slice(e, at + 1, None)
+    coin = rng.random(len(idx)) < 0.5
+    cased = np.where(coin, np.strings.upper(e), np.strings.add(
+        np.strings.upper(np.strings.slice(e, 0, 1)), np.strings.slice(e, 1, None)))
+    spaced = np.strings.add(np.strings.add(" ", e), np.where(coin, " ", ""))
     plus = np.strings.add(np.strings.add(local, "+crm@"), domain)
     sub = np.strings.add(np.strings.add(local, "@mail."), domain)
     personal = np.strings.add(np.strings.add(np.strings.add(np.strings.add(
-        np.strings.lower(first), "."), np.strings.lower(last)), "."),
-        np.strings.add(person.astype(str), "@gmail.com"))
-    return np.select([kind == 1, kind == 2, kind == 3, kind == 4, kind == 5],
-                     [cased, spaced, plus, sub, personal], email)
+        np.strings.lower(first[idx]), "."), np.strings.lower(last[idx])), "."),
+        np.strings.add(person[idx].astype(str), "@gmail.com"))
+    changed = np.select([k == 1, k == 2, k == 3, k == 4, k == 5],
+                        [cased, spaced, plus, sub, personal], e)
+    out = email.astype(np.result_type(email, changed))
+    out[idx] = changed
+    return out
 
 
 def plant_offsets(ctx: Ctx, truth: Truth, table: Table, frame: Frame, ids,

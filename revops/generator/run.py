@@ -170,10 +170,10 @@ def _marketing(ctx: Ctx, landing: Landing, truth: Truth, world: World,
     p, comp = leads.person, leads.company
     n = len(p)
     email = email_variant(rng, P["email"][p], leads.email_variant, P["first"][p], P["last"][p], p)
-    name = c["name"][comp]
-    company_name = np.select([leads.name_style == 1, leads.name_style == 2],
-                             [np.strings.add(np.strings.add(name, " "), c["legal"][comp]),
-                              np.strings.lower(name)], name)
+    # the company as typed into the form, by lead style, built per company then looked up
+    typed = np.stack([c["name"], np.strings.add(np.strings.add(c["name"], " "), c["legal"]),
+                      np.strings.lower(c["name"])])
+    company_name = typed[leads.name_style, comp]
     live = ~opps.deleted & (opps.otype == NB)
     has_opp = np.zeros(world.n_companies, bool)
     has_opp[opps.company[live]] = True

@@ -128,7 +128,7 @@ def usage(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray,
     """One row per active subscription account and day; usage sags before churn and
     presses against the seat limit before an expansion."""
     rng = ctx.rng("usage")
-    act = np.flatnonzero(seg["active"] & ~np.isin(subs.account[seg["sub"]], [-1]))
+    act = np.flatnonzero(seg["active"])
     noon = DAY // 2
     first = -(-(seg["start"][act] - noon) // DAY)  # first day whose noon is in the span
     last = np.minimum(-(-(seg["end"][act] - noon) // DAY) - 1, ctx.end_day)
