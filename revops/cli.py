@@ -20,7 +20,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     print(f"generating scale {args.scale} (seed {args.seed}, {args.months} months) into {out}")
     started = time.perf_counter()
     summary = generate(
-        out, scale=args.scale, seed=args.seed, months=args.months,
+        out,
+        scale=args.scale,
+        seed=args.seed,
+        months=args.months,
         progress=lambda msg: print(f"  {msg}", flush=True),
     )
     rows = sum(t["rows"] for t in summary["tables"].values())
@@ -38,12 +41,24 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return run_refresh(job_name=args.job)
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from revops.validate import run_validate
+
+    return run_validate()
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     home = paths.prepare_dagster_home()
     dagster = Path(sys.executable).with_name("dagster")
     command = [
-        str(dagster), "dev", "-m", "orchestration.definitions",
-        "--host", args.host, "--port", str(args.port),
+        str(dagster),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
     ]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it")
     os.execv(command[0], command)
@@ -75,20 +90,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
 
     gen = sub.add_parser(
-        "generate", help="write a synthetic company's exports into the landing folder",
+        "generate",
+        help="write a synthetic company's exports into the landing folder",
         description="Write every landing table of the contract (CSV, Parquet, JSONL) for a "
         "coherent synthetic B2B SaaS company, plus the planted truth in _truth/. "
         "The same arguments give byte-identical files.",
     )
-    gen.add_argument("--scale", choices=["xs", "s", "m", "l"], default="s",
-                     help="customers ever acquired: xs ~200, s ~2,000, m ~20,000, l ~200,000 (default s)")
+    gen.add_argument(
+        "--scale",
+        choices=["xs", "s", "m", "l"],
+        default="s",
+        help="customers ever acquired: xs ~200, s ~2,000, m ~20,000, l ~200,000 (default s)",
+    )
     gen.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     gen.add_argument("--months", type=int, default=24, help="months of history (default 24)")
     gen.add_argument("--out", help="landing folder (default $REVOPS_LANDING_DIR or data/landing)")
     gen.set_defaults(func=_cmd_generate)
 
     ref = sub.add_parser(
-        "refresh", help="load, build, gate and publish the warehouse (the Dagster job)",
+        "refresh",
+        help="load, build, gate and publish the warehouse (the Dagster job)",
         description="Run a Dagster job in this process: load every landing table into "
         "work.duckdb, build the dbt models and tests, run the Great Expectations gates, and "
         "publish serving.duckdb only if every blocking check passed. Prints a KPI summary.",
@@ -96,21 +117,39 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--job", default="full_refresh", help="job to run (default full_refresh)")
     ref.set_defaults(func=_cmd_refresh)
 
-    ui = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1",
-                        description="Start `dagster dev` for this project, bound to 127.0.0.1.")
+    val = sub.add_parser(
+        "validate",
+        help="run the Great Expectations gates alone against the working warehouse",
+        description="Run every raw and mart suite against work.duckdb (read-only) and print "
+        "what failed; exits 1 when a blocking expectation fails. Builds the Data Docs.",
+    )
+    val.set_defaults(func=_cmd_validate)
+
+    ui = sub.add_parser(
+        "ui",
+        help="start the Dagster UI on 127.0.0.1",
+        description="Start `dagster dev` for this project, bound to 127.0.0.1.",
+    )
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    ui.add_argument("--port", type=int, default=DEFAULT_UI_PORT, help=f"port (default {DEFAULT_UI_PORT})")
+    ui.add_argument(
+        "--port", type=int, default=DEFAULT_UI_PORT, help=f"port (default {DEFAULT_UI_PORT})"
+    )
     ui.set_defaults(func=_cmd_ui)
 
     sql = sub.add_parser(
-        "sql", help="query the published warehouse, read-only",
+        "sql",
+        help="query the published warehouse, read-only",
         description="Run SQL against serving.duckdb opened read-only (works while a refresh "
         "runs). With -c, print one result and exit; without it, an interactive prompt.",
     )
-    sql.add_argument("-c", "--command", help="SQL to run, e.g. \"select * from marts.kpi_sales_monthly\"")
+    sql.add_argument(
+        "-c", "--command", help='SQL to run, e.g. "select * from marts.kpi_sales_monthly"'
+    )
     sql.set_defaults(func=_cmd_sql)
 
-    src = sub.add_parser("dbt-sources", help="regenerate the dbt source YAML from the landing contract")
+    src = sub.add_parser(
+        "dbt-sources", help="regenerate the dbt source YAML from the landing contract"
+    )
     src.set_defaults(func=_cmd_dbt_sources)
     return parser
 

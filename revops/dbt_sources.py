@@ -43,7 +43,10 @@ def render(system: str) -> str:
             "columns": [{"name": c, "data_type": typ} for c, typ in t.all_columns().items()]
             + [
                 {"name": "_source_file", "description": "Landing file the row came from."},
-                {"name": "_source_row", "description": "Data row number inside that file (1-based)."},
+                {
+                    "name": "_source_row",
+                    "description": "Data row number inside that file (1-based).",
+                },
             ],
         }
         if t.timestamp_column and t.all_columns().get(t.timestamp_column) == TS:

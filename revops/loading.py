@@ -107,7 +107,9 @@ def _bad_rows_text(rows: list[tuple]) -> str:
     return "\n".join(f"    row {r[0]}: {', '.join(repr(v) for v in r[1:])}" for r in rows)
 
 
-def _violation(table: Table, path: Path | None, column: str | None, problem: str, rows: str = "") -> ContractViolation:
+def _violation(
+    table: Table, path: Path | None, column: str | None, problem: str, rows: str = ""
+) -> ContractViolation:
     lines = [f"Landing contract violated for raw/{table.system}/{table.name}"]
     if path is not None:
         lines.append(f"  file:    {path}")
@@ -136,7 +138,9 @@ def _file_source(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str],
     if path.suffix.lower() != ".csv":
         # JSON values are read as text, like CSV, so every format is parsed the same way.
         as_text = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in columns)
-        scan = f"read_json({_literal(str(path))}, format='newline_delimited', columns={{{as_text}}})"
+        scan = (
+            f"read_json({_literal(str(path))}, format='newline_delimited', columns={{{as_text}}})"
+        )
     con.execute(f"create or replace temp table {staged} as select {cols} from {scan}")
     return f"(select *, rowid + 1 as _row from {staged})"
 
@@ -147,7 +151,9 @@ def load_table(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> L
     files = landing_files(landing, table)
     if not files:
         raise _violation(
-            table, table_dir(landing, table), None,
+            table,
+            table_dir(landing, table),
+            None,
             "no landing file (expected *.csv, *.parquet or *.jsonl in this folder)",
         )
     try:
@@ -155,7 +161,10 @@ def load_table(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> L
         selects = [s for s in selects if s is not None]
         if not selects:
             raise _violation(
-                table, table_dir(landing, table), None, "the table is empty (no data rows in any file)"
+                table,
+                table_dir(landing, table),
+                None,
+                "the table is empty (no data rows in any file)",
             )
         target = f"raw.{_quote(table.qualified)}"
         con.execute("create schema if not exists raw")
@@ -191,7 +200,9 @@ def _validated_select(
     missing = [c for c in table.columns if c not in landed]
     if missing:
         raise _violation(
-            table, path, ", ".join(missing),
+            table,
+            path,
+            ", ".join(missing),
             f"missing contract column(s); the file has: {', '.join(landed)}",
         )
     columns = table.all_columns(set(landed))
@@ -248,7 +259,9 @@ def _check_keys(
     ).fetchall()
     if dupes:
         raise _violation(
-            table, path, ", ".join(table.key),
+            table,
+            path,
+            ", ".join(table.key),
             "key repeated inside one file (a later file may repeat a key with newer values; "
             "one file may not)",
             _bad_rows_text(dupes),

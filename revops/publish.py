@@ -44,11 +44,17 @@ def publish(work_db: Path, serving_db: Path, run_id: str) -> PublishResult:
                 f"and schema_name in ({', '.join(repr(s) for s in PUBLISHED_SCHEMAS)}) order by all",
             )
             if not listed:
-                raise RuntimeError(f"nothing to publish: {work_db} has no table in {PUBLISHED_SCHEMAS}")
+                raise RuntimeError(
+                    f"nothing to publish: {work_db} has no table in {PUBLISHED_SCHEMAS}"
+                )
             for schema, table in listed:
                 con.execute(f'create schema if not exists "{schema}"')
-                con.execute(f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"')
-                tables[f"{schema}.{table}"] = _rows(con, f'select count(*) from "{schema}"."{table}"')[0][0]
+                con.execute(
+                    f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
+                )
+                tables[f"{schema}.{table}"] = _rows(
+                    con, f'select count(*) from "{schema}"."{table}"'
+                )[0][0]
             as_of = _rows(con, "select max(as_of_date) from work.intermediate.int_as_of_date")[0][0]
             _record_refresh(con, serving_db, run_id, as_of, len(tables))
             con.execute("detach work")

@@ -89,6 +89,7 @@ class ExpectationOutcome:
     unexpected_count: int | None = None
     sample: list = field(default_factory=list)
     error: str | None = None
+    query: str | None = None  # the SQL of a custom unexpected-rows expectation
 
     def describe(self) -> str:
         what = self.description or self.expectation
@@ -98,7 +99,9 @@ class ExpectationOutcome:
         parts = [f"{what}{where}"]
         if self.unexpected_count:
             parts.append(f"{self.unexpected_count} unexpected")
-        if self.observed is not None:
+        if self.query:
+            parts.append(f"{self.observed} unexpected row(s)")
+        elif self.observed is not None:
             parts.append(f"observed {self.observed}")
         if self.sample:
             parts.append(f"e.g. {self.sample[:MAX_SAMPLE_ROWS]}")
@@ -124,31 +127,56 @@ class SuiteResult:
 
 
 @functools.cache
-def _context(gx_dir: Path):
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+def _context(docs_dir: Path):
+    """An in-memory GE context (nothing to save per suite) whose Data Docs site is `docs_dir`."""
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    context = _gx().get_context(mode="file", project_root_dir=str(gx_dir))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return context
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites={
+            "local_site": {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        },
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return _gx().get_context(mode="ephemeral", project_config=config)
 
 
-def run_suite(database: Path, suite: Suite, gx_dir: Path, extra: Sequence[Expect] = ()) -> SuiteResult:
-    """Validate `schema.table` of the DuckDB file (opened read-only) and build its Data Docs page.
+def run_suite(
+    database: Path, suite: Suite, docs_dir: Path, extra: Sequence[Expect] = ()
+) -> SuiteResult:
+    """Validate `schema.table` of the DuckDB file (opened read-only); add its Data Docs page.
 
     `extra` adds expectations computed at run time (e.g. the volume band of the last run).
     """
     gx = _gx()
-    context = _context(gx_dir)
+    context = _context(docs_dir)
     source = context.data_sources.add_or_update_sql(
         name=f"duckdb_{suite.name}",
         connection_string=f"duckdb:///{database}",
         kwargs={"connect_args": {"read_only": True}},
     )
     # A query asset: GE's column reflection drops the schema of a table asset on DuckDB.
-    asset = source.add_query_asset(name=suite.name, query=f'select * from "{suite.schema}"."{suite.table}"')
+    asset = source.add_query_asset(
+        name=suite.name, query=f'select * from "{suite.schema}"."{suite.table}"'
+    )
     batch = asset.add_batch_definition_whole_table("whole_table")
     expectation_suite = context.suites.add_or_update(
-        gx.ExpectationSuite(name=suite.name, expectations=[e.build() for e in [*suite.expectations, *extra]])
+        gx.ExpectationSuite(
+            name=suite.name, expectations=[e.build() for e in [*suite.expectations, *extra]]
+        )
     )
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=expectation_suite)
@@ -162,18 +190,43 @@ def run_suite(database: Path, suite: Suite, gx_dir: Path, extra: Sequence[Expect
         execution_engine.close()
         execution_engine.engine.dispose()
         source.get_engine().dispose()
-    return SuiteResult(suite=suite.name, outcomes=outcomes, docs_url=_build_docs(context))
+    _sample_unexpected_rows(database, suite, outcomes)
+    return SuiteResult(suite=suite.name, outcomes=outcomes, docs_url=_build_docs(context, result))
 
 
-def _build_docs(context) -> str | None:
-    """Rebuild the local Data Docs site; returns the file URL of its index."""
+def _build_docs(context, result) -> str | None:
+    """Render this validation's Data Docs page (and the index); return the page's file URL."""
     try:
-        context.build_data_docs()
-        urls = context.get_docs_sites_urls()
+        keys = [
+            key
+            for key in context.validation_results_store.list_keys()
+            if key.expectation_suite_identifier.name == result.suite_name
+        ]
+        latest = max(keys, key=lambda key: key.run_id.run_time)
+        context.build_data_docs(resource_identifiers=[latest])
+        urls = context.get_docs_sites_urls(resource_identifier=latest)
         return urls[0]["site_url"] if urls else None
     except Exception as exc:  # Data Docs are a convenience; never hide the validation result.
         logging.getLogger(__name__).warning("could not build Data Docs: %s", exc)
         return None
+
+
+def _sample_unexpected_rows(database: Path, suite: Suite, outcomes: list[ExpectationOutcome]) -> None:
+    """GE's SUMMARY format drops the rows of a failed custom-SQL expectation: fetch five."""
+    failed = [o for o in outcomes if not o.success and o.query and not o.error]
+    if not failed:
+        return
+    import duckdb
+
+    batch = f'(select * from "{suite.schema}"."{suite.table}")'
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        for outcome in failed:
+            sql = outcome.query.replace("{batch}", batch)
+            rows = con.execute(f"select * from ({sql}) limit {MAX_SAMPLE_ROWS}").fetchall()
+            outcome.sample = [", ".join(str(v) for v in row) for row in rows]
+    finally:
+        con.close()
 
 
 def _first_error(info: dict) -> str | None:
@@ -199,4 +252,5 @@ def _outcome(r) -> ExpectationOutcome:
         unexpected_count=res.get("unexpected_count"),
         sample=list(res.get("partial_unexpected_list") or [])[:MAX_SAMPLE_ROWS],
         error=_first_error(r.exception_info or {}),
+        query=config.kwargs.get("unexpected_rows_query"),
     )

@@ -18,7 +18,10 @@ def run_refresh(job_name: str = "full_refresh") -> int:
     job = defs.resolve_job_def(job_name)
     serving = paths.serving_db()
     started = time.perf_counter()
-    print(f"running job {job_name}: load -> dbt build -> Great Expectations gates -> publish", flush=True)
+    print(
+        f"running job {job_name}: load -> dbt build -> Great Expectations gates -> publish",
+        flush=True,
+    )
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,

@@ -10,13 +10,18 @@ import duckdb
 
 def run_sql(command: str | None, serving: Path) -> int:
     if not serving.exists():
-        print(f"no published warehouse at {serving}: run `make run` (or `revops refresh`) first", file=sys.stderr)
+        print(
+            f"no published warehouse at {serving}: run `make run` (or `revops refresh`) first",
+            file=sys.stderr,
+        )
         return 2
     con = duckdb.connect(str(serving), read_only=True)
     try:
         if command is not None:
             return _run_one(con, command)
-        print(f"{serving} (read-only). End statements with ';'. Ctrl-D quits. Try: show all tables;")
+        print(
+            f"{serving} (read-only). End statements with ';'. Ctrl-D quits. Try: show all tables;"
+        )
         buffer = ""
         while True:
             try:

@@ -32,11 +32,15 @@ def print_summary(serving: Path) -> None:
     finally:
         con.close()
 
-    print(f"\nPublished {serving} (data as of {refresh[0]}, published {refresh[1]:%Y-%m-%d %H:%M} UTC)")
+    print(
+        f"\nPublished {serving} (data as of {refresh[0]}, published {refresh[1]:%Y-%m-%d %H:%M} UTC)"
+    )
     for name, rows in tables:
         print(f"  {name:<40} {rows:>10,} rows")
     print("\nSales, latest months (new business + expansion):")
-    print(f"  {'month':<10} {'bookings':>14} {'won':>6} {'win rate':>9} {'forecast acc.':>14} {'open opps':>10}")
+    print(
+        f"  {'month':<10} {'bookings':>14} {'won':>6} {'win rate':>9} {'forecast acc.':>14} {'open opps':>10}"
+    )
     for month, bookings, won, win_rate, accuracy, open_opps in sales:
         print(
             f"  {month:%Y-%m}    {_fmt_money(bookings):>14} {won:>6} {_fmt_rate(win_rate):>9} "
@@ -46,5 +50,5 @@ def print_summary(serving: Path) -> None:
         "\nWhere to look next:\n"
         '  revops sql -c "select * from marts.kpi_sales_monthly order by month"   (read-only SQL)\n'
         "  make ui      Dagster UI on http://127.0.0.1:3000 (assets, checks, run history)\n"
-        f"  Data Docs    {serving.parent / 'gx' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}"
+        f"  Data Docs    {serving.parent / 'data_docs' / 'index.html'}"
     )

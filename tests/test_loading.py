@@ -40,7 +40,11 @@ def test_every_table_of_the_fixture_loads_with_contract_types(landing, con):
     for t in TABLES:
         result = load_table(con, landing, t)
         assert result.rows >= 1
-        types = dict(con.execute(f"select column_name, column_type from (describe raw.{t.qualified})").fetchall())
+        types = dict(
+            con.execute(
+                f"select column_name, column_type from (describe raw.{t.qualified})"
+            ).fetchall()
+        )
         for column, expected in t.columns.items():
             assert types[column].lower() == expected.lower(), (t.qualified, column)
 
@@ -48,7 +52,10 @@ def test_every_table_of_the_fixture_loads_with_contract_types(landing, con):
 def test_raw_keeps_every_landed_row_and_where_it_came_from(landing, con):
     result = load_table(con, landing, OPPORTUNITIES)
     assert result.rows == 10  # 9 in part-00000, O-8 again in part-00001
-    assert result.files == ["sales/opportunities/part-00000.csv", "sales/opportunities/part-00001.csv"]
+    assert result.files == [
+        "sales/opportunities/part-00000.csv",
+        "sales/opportunities/part-00001.csv",
+    ]
     rows = con.execute(
         "select _source_file, _source_row, amount from raw.sales__opportunities "
         "where opportunity_id = 'O-8' order by _source_file"
@@ -69,7 +76,11 @@ def test_timestamps_with_offsets_become_utc(landing, con):
 
 def test_unparseable_value_names_file_column_and_row(landing, con):
     path = landing / "sales/opportunities/part-00000.csv"
-    _edit(path, "O-3,A-1,C-1,U-1,expansion,closed_lost,500.00", "O-3,A-1,C-1,U-1,expansion,closed_lost,5OO")
+    _edit(
+        path,
+        "O-3,A-1,C-1,U-1,expansion,closed_lost,500.00",
+        "O-3,A-1,C-1,U-1,expansion,closed_lost,5OO",
+    )
     with pytest.raises(ContractViolation) as error:
         load_table(con, landing, OPPORTUNITIES)
     message = str(error.value)
@@ -146,4 +157,6 @@ def test_a_failed_load_keeps_the_previous_raw_table(landing, con):
 
 def test_jsonl_values_parse_like_csv(landing, con):
     load_table(con, landing, table("success", "nps_responses"))
-    assert con.execute("select score, account_id from raw.success__nps_responses").fetchall() == [(9, None)]
+    assert con.execute("select score, account_id from raw.success__nps_responses").fetchall() == [
+        (9, None)
+    ]

@@ -19,11 +19,33 @@ EXPECTED_SALES = {
     date(2025, 1, 1): (1, 0, 1.0, 1000.0, 15.0, 1, 1 * 1.0 * 1000 / 15, None, None, None, None),
     # O-2: created 2025-01-10T23:30-05:00 = 01-11 UTC, closed 02-20 (40 days), 2000 EUR * 1.20.
     # Forecast for Feb: U-1's latest before Feb (2000 USD) + U-2's 1000 EUR at 1.10 = 3100.
-    date(2025, 2, 1): (1, 1, 0.5, 2400.0, 40.0, 1, 1 * 0.5 * 2400 / 40, 3100.0,
-                       1 - 700 / 2400, 700 / 2400, None),
+    date(2025, 2, 1): (
+        1,
+        1,
+        0.5,
+        2400.0,
+        40.0,
+        1,
+        1 * 0.5 * 2400 / 40,
+        3100.0,
+        1 - 700 / 2400,
+        700 / 2400,
+        None,
+    ),
     # O-8: 2025-03-01 -> 03-10 (9 days). Forecast: U-2's 1000 GBP * 1.25. Renewals: O-6 won, O-7 lost.
-    date(2025, 3, 1): (1, 0, 1.0, 1200.0, 9.0, 1, 1 * 1.0 * 1200 / 9, 1250.0,
-                       1 - 50 / 1200, 50 / 1200, 0.5),
+    date(2025, 3, 1): (
+        1,
+        0,
+        1.0,
+        1200.0,
+        9.0,
+        1,
+        1 * 1.0 * 1200 / 9,
+        1250.0,
+        1 - 50 / 1200,
+        50 / 1200,
+        0.5,
+    ),
 }
 
 
@@ -59,13 +81,19 @@ def test_full_refresh_publishes_the_hand_computed_sales_kpis(tiny_published):
 
 def test_bookings_equal_won_amount_every_month(tiny_published):
     ws, _ = tiny_published
-    assert ws.query("select count(*) from marts.kpi_sales_monthly where bookings_usd <> won_amount_usd") == [(0,)]
+    assert ws.query(
+        "select count(*) from marts.kpi_sales_monthly where bookings_usd <> won_amount_usd"
+    ) == [(0,)]
 
 
 def test_publish_records_the_refresh_and_raw_volumes(tiny_published):
     ws, result = tiny_published
-    assert ws.query("select run_id, as_of_date from meta.refreshes") == [(result.run_id, date(2025, 3, 31))]
-    assert ws.query("select rows from meta.raw_volumes where table_name = 'sales__opportunities'") == [(10,)]
+    assert ws.query("select run_id, as_of_date from meta.refreshes") == [
+        (result.run_id, date(2025, 3, 31))
+    ]
+    assert ws.query(
+        "select rows from meta.raw_volumes where table_name = 'sales__opportunities'"
+    ) == [(10,)]
     schemas = {r[0] for r in ws.query("select distinct schema_name from duckdb_tables()")}
     assert schemas == {"marts", "meta"}
 
@@ -77,13 +105,29 @@ def test_every_raw_asset_reports_rows_and_files(tiny_published):
         for e in result.get_asset_materialization_events()
     }
     assert {k for k in materializations if k.startswith("raw/")} == {
-        f"raw/{t}" for t in (
-            "marketing/campaigns", "marketing/ad_spend", "marketing/leads", "marketing/touchpoints",
-            "sales/users", "sales/accounts", "sales/contacts", "sales/opportunities",
-            "sales/opportunity_stage_history", "sales/quotes", "sales/forecast_submissions",
-            "success/tickets", "success/nps_responses", "success/product_usage",
-            "finance/customers", "finance/plans", "finance/subscription_events", "finance/invoices",
-            "finance/invoice_lines", "finance/fx_rates", "finance/gl_expenses",
+        f"raw/{t}"
+        for t in (
+            "marketing/campaigns",
+            "marketing/ad_spend",
+            "marketing/leads",
+            "marketing/touchpoints",
+            "sales/users",
+            "sales/accounts",
+            "sales/contacts",
+            "sales/opportunities",
+            "sales/opportunity_stage_history",
+            "sales/quotes",
+            "sales/forecast_submissions",
+            "success/tickets",
+            "success/nps_responses",
+            "success/product_usage",
+            "finance/customers",
+            "finance/plans",
+            "finance/subscription_events",
+            "finance/invoices",
+            "finance/invoice_lines",
+            "finance/fx_rates",
+            "finance/gl_expenses",
         )
     }
     opportunities = materializations["raw/sales/opportunities"]
@@ -117,9 +161,10 @@ def test_a_second_run_gives_the_same_marts(tmp_path, monkeypatch, tiny_published
     assert ws.query("select count(*) from meta.refreshes") == [(2,)]
     # The second run had a volume baseline, and the same volume passed it.
     volume = _check_evaluations(second)["gx_raw_sales__opportunities"]
-    assert volume.metadata["expectations"].value > _check_evaluations(second)["gx_raw_sales__users"].metadata[
-        "expectations"
-    ].value - 5
+    assert (
+        volume.metadata["expectations"].value
+        > _check_evaluations(second)["gx_raw_sales__users"].metadata["expectations"].value - 5
+    )
 
 
 def _edit(ws, relative: str, old: str, new: str) -> None:
@@ -140,41 +185,63 @@ def _ten_times_the_touchpoints(ws) -> None:
 # what its message must say.
 BAD_INPUTS = {
     "negative_amount": (
-        lambda ws: _edit(ws, "sales/opportunities/part-00000.csv", "closed_lost,500.00", "closed_lost,-500.00"),
-        "check", "gx_raw_sales__opportunities", "expect_column_values_to_be_between on amount",
+        lambda ws: _edit(
+            ws, "sales/opportunities/part-00000.csv", "closed_lost,500.00", "closed_lost,-500.00"
+        ),
+        "check",
+        "gx_raw_sales__opportunities",
+        "expect_column_values_to_be_between on amount",
     ),
     "duplicated_key": (
         lambda ws: _edit(ws, "sales/opportunities/part-00000.csv", "\nO-6,", "\nO-5,"),
-        "step", "raw__sales__opportunities", "key repeated inside one file",
+        "step",
+        "raw__sales__opportunities",
+        "key repeated inside one file",
     ),
     "currency_outside_contract": (
         lambda ws: _edit(ws, "sales/quotes/part-00000.csv", "1000.00,USD", "1000.00,JPY"),
-        "check", "gx_raw_sales__quotes", "expect_column_values_to_be_in_set on currency",
+        "check",
+        "gx_raw_sales__quotes",
+        "expect_column_values_to_be_in_set on currency",
     ),
     "empty_file": (
         lambda ws: (ws.landing / "finance/plans/part-00000.csv").write_text(
             "plan_id,product_name,billing_interval,unit_amount,currency\n"
         ),
-        "step", "raw__finance__plans", "the table is empty",
+        "step",
+        "raw__finance__plans",
+        "the table is empty",
     ),
     "volume_ten_times_the_last_run": (
         _ten_times_the_touchpoints,
-        "check", "gx_raw_marketing__touchpoints", "row count within 5x of the last published run (1)",
+        "check",
+        "gx_raw_marketing__touchpoints",
+        "row count within 5x of the last published run (1)",
     ),
     "close_date_before_creation": (
-        lambda ws: _edit(ws, "sales/opportunities/part-00000.csv", "2025-02-01T10:00:00+00:00,2025-02-10",
-                         "2025-02-01T10:00:00+00:00,2025-01-10"),
-        "check", "gx_raw_sales__opportunities", "close_date is on or after the date of created_at",
+        lambda ws: _edit(
+            ws,
+            "sales/opportunities/part-00000.csv",
+            "2025-02-01T10:00:00+00:00,2025-02-10",
+            "2025-02-01T10:00:00+00:00,2025-01-10",
+        ),
+        "check",
+        "gx_raw_sales__opportunities",
+        "close_date is on or after the date of created_at",
     ),
     "unparseable_value": (
         lambda ws: _edit(ws, "sales/opportunities/part-00001.csv", "1000.00,EUR", "1.000,00,EUR"),
-        "step", "raw__sales__opportunities", "part-00001.csv",
+        "step",
+        "raw__sales__opportunities",
+        "part-00001.csv",
     ),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
-def test_bad_input_stops_the_run_at_the_right_place_and_keeps_the_published_file(published_copy, case):
+def test_bad_input_stops_the_run_at_the_right_place_and_keeps_the_published_file(
+    published_copy, case
+):
     ws = published_copy
     digest = ws.serving_digest()
     break_it, kind, where, message = BAD_INPUTS[case]
@@ -183,7 +250,9 @@ def test_bad_input_stops_the_run_at_the_right_place_and_keeps_the_published_file
     assert not result.success
     if kind == "step":
         failures = {
-            e.step_key: e.step_failure_data for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+            e.step_key: e.step_failure_data
+            for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE"
         }
         assert list(failures) == [where]
         assert message in failures[where].user_failure_data.description
@@ -208,17 +277,28 @@ def test_a_broken_mart_invariant_blocks_publishing(published_copy):
     ws = published_copy
     digest = ws.serving_digest()
     good = MART_SUITES[("marts", "kpi_sales_monthly")]
-    broken = Suite(good.name, good.schema, good.table, [
-        *good.expectations, no_rows("every month has a won deal worth over $5,000", "won_amount_usd <= 5000"),
-    ])
+    broken = Suite(
+        good.name,
+        good.schema,
+        good.table,
+        [
+            *good.expectations,
+            no_rows("every month has a won deal worth over $5,000", "won_amount_usd <= 5000"),
+        ],
+    )
     checks = [c for c in defs.asset_checks if "kpi_sales_monthly" not in str(list(c.check_keys))]
     checks.append(build_gx_check(AssetKey(["marts", "kpi_sales_monthly"]), broken))
     patched = Definitions(
-        assets=list(defs.assets), asset_checks=checks, jobs=list(defs.jobs),
-        resources=dict(defs.resources), executor=defs.executor,
+        assets=list(defs.assets),
+        asset_checks=checks,
+        jobs=list(defs.jobs),
+        resources=dict(defs.resources),
+        executor=defs.executor,
     )
     with DagsterInstance.ephemeral() as instance:
-        result = patched.resolve_job_def("full_refresh").execute_in_process(instance=instance, raise_on_error=False)
+        result = patched.resolve_job_def("full_refresh").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
     assert not result.success
     evaluation = _check_evaluations(result)["gx_marts_kpi_sales_monthly"]
     assert "every month has a won deal worth over $5,000" in evaluation.metadata["failures"].value

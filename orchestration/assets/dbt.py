@@ -1,6 +1,5 @@
 """Every dbt model, seed and test as Dagster assets and checks, built by one `dbt build`."""
 
-
 from collections.abc import Mapping
 from typing import Any
 

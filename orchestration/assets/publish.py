@@ -1,6 +1,5 @@
 """The publish step: runs only after every mart was built and every blocking check passed."""
 
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.assets.dbt import mart_keys

@@ -1,7 +1,14 @@
 """One Dagster asset per landing table: raw/<system>/<table> -> DuckDB raw.<system>__<table>."""
 
-
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from orchestration.resources import WarehouseResource
 from revops.contract import TABLES, Table
@@ -22,14 +29,18 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
             "validated against the landing contract and typed."
         ),
     )
-    def _raw_asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    def _raw_asset(
+        context: AssetExecutionContext, warehouse: WarehouseResource
+    ) -> MaterializeResult:
         landing = landing_dir()
         try:
             with warehouse.connect() as con:
                 result = load_table(con, landing, table)
         except ContractViolation as violation:
             raise Failure(description=str(violation), allow_retries=False) from None
-        context.log.info(f"raw.{table.qualified}: {result.rows:,} rows from {len(result.files)} file(s)")
+        context.log.info(
+            f"raw.{table.qualified}: {result.rows:,} rows from {len(result.files)} file(s)"
+        )
         return MaterializeResult(
             metadata={
                 "rows": MetadataValue.int(result.rows),

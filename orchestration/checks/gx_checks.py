@@ -8,8 +8,8 @@ severity, shown in the UI, and the run goes on.
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     AssetKey,
     MetadataValue,
     asset_check,
@@ -18,8 +18,8 @@ from dagster import (
 from orchestration.assets.raw import WAREHOUSE_POOL
 from orchestration.checks.runtime import freshness_expectations, volume_expectations
 from orchestration.checks.suites import MART_SUITES, RAW_SUITES
-from revops.quality import ERROR, Suite, run_suite
 from revops.paths import warehouse_dir, work_db
+from revops.quality import ERROR, Suite, run_suite
 
 
 def build_gx_check(asset_key: AssetKey, suite: Suite) -> AssetChecksDefinition:
@@ -35,24 +35,32 @@ def build_gx_check(asset_key: AssetKey, suite: Suite) -> AssetChecksDefinition:
         extra = []
         if suite.schema == "raw":
             extra = [*volume_expectations(suite.table), *freshness_expectations(suite.table)]
-        result = run_suite(work_db(), suite, warehouse_dir() / "gx", extra=extra)
+        result = run_suite(work_db(), suite, warehouse_dir() / "data_docs", extra=extra)
         for outcome in result.failures:
             log = context.log.error if outcome.blocking else context.log.warning
-            log(f"{suite.name}: {'FAILED' if outcome.blocking else 'warning'}: {outcome.describe()}")
+            log(
+                f"{suite.name}: {'FAILED' if outcome.blocking else 'warning'}: {outcome.describe()}"
+            )
         blocking = [o for o in result.failures if o.blocking]
         warnings = [o for o in result.failures if not o.blocking]
         metadata = {
             "expectations": MetadataValue.int(len(result.outcomes)),
             "failed": MetadataValue.int(len(blocking)),
             "warnings": MetadataValue.int(len(warnings)),
-            "failures": MetadataValue.md("\n".join(f"- {o.describe()}" for o in blocking) or "none"),
-            "warning_details": MetadataValue.md("\n".join(f"- {o.describe()}" for o in warnings) or "none"),
+            "failures": MetadataValue.md(
+                "\n".join(f"- {o.describe()}" for o in blocking) or "none"
+            ),
+            "warning_details": MetadataValue.md(
+                "\n".join(f"- {o.describe()}" for o in warnings) or "none"
+            ),
         }
         if result.docs_url:
             metadata["data_docs"] = MetadataValue.url(result.docs_url)
         return AssetCheckResult(
             passed=result.severity is None,
-            severity=AssetCheckSeverity.ERROR if result.severity == ERROR else AssetCheckSeverity.WARN,
+            severity=AssetCheckSeverity.ERROR
+            if result.severity == ERROR
+            else AssetCheckSeverity.WARN,
             description=(
                 f"{len(blocking)} failed, {len(warnings)} warnings, "
                 f"{len(result.outcomes) - len(result.failures)} of {len(result.outcomes)} passed"

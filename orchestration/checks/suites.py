@@ -41,7 +41,11 @@ def no_rows(description: str, where: str, columns: str = "*", blocking: bool = T
 
 def not_in_future(table: Table) -> list[Expect]:
     return [
-        no_rows(f"{column} is not in the future", f"{column} > current_timestamp + {FUTURE_SLACK}", column)
+        no_rows(
+            f"{column} is not in the future",
+            f"{column} > current_timestamp + {FUTURE_SLACK}",
+            column,
+        )
         for column, typ in table.all_columns().items()
         if typ == TS
     ]
@@ -75,7 +79,14 @@ RULES: dict[str, list[Expect]] = {
         in_set("channel", CHANNELS),
         in_set(
             "touch_type",
-            ["ad_click", "email_click", "webinar_attended", "content_download", "demo_request", "event_visit"],
+            [
+                "ad_click",
+                "email_click",
+                "webinar_attended",
+                "content_download",
+                "demo_request",
+                "event_visit",
+            ],
         ),
         expect("ExpectColumnValuesToNotBeNull", column="occurred_at"),
     ],
@@ -172,7 +183,9 @@ RULES: dict[str, list[Expect]] = {
     ],
     "finance__gl_expenses": [
         in_set("currency", CURRENCIES),
-        in_set("department", ["marketing", "sales", "success", "rnd", "g_and_a", "cost_of_revenue"]),
+        in_set(
+            "department", ["marketing", "sales", "success", "rnd", "g_and_a", "cost_of_revenue"]
+        ),
     ],
 }
 
@@ -212,7 +225,10 @@ MART_SUITES: dict[tuple[str, ...], Suite] = {
             expect("ExpectTableRowCountToBeBetween", min_value=1),
             expect("ExpectColumnValuesToBeUnique", column="month"),
             *[between(c, 0, 1) for c in RATE_COLUMNS["kpi_sales_monthly"]],
-            *[at_least(c, 0) for c in ["won_count", "lost_count", "open_opportunities", "won_amount_usd"]],
+            *[
+                at_least(c, 0)
+                for c in ["won_count", "lost_count", "open_opportunities", "won_amount_usd"]
+            ],
             month_spine_complete(),
             no_rows("bookings equal the won amount", "bookings_usd <> won_amount_usd", "month"),
             no_rows(
