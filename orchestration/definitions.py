@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.publish import serving_warehouse
@@ -11,7 +10,7 @@ from orchestration.assets.raw import raw_assets
 from orchestration.checks.gx_checks import gx_checks
 from orchestration.jobs import full_refresh_job
 from orchestration.project import DBT_EXECUTABLE, dbt_project
-from orchestration.resources import WarehouseResource
+from orchestration.resources import RevopsDbtCliResource, WarehouseResource
 
 defs = Definitions(
     assets=[*raw_assets, dbt_models, serving_warehouse],
@@ -19,7 +18,7 @@ defs = Definitions(
     jobs=[full_refresh_job],
     resources={
         "warehouse": WarehouseResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        "dbt": RevopsDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
     # One process: the multiprocess executor costs ~2 s per step on 2 cores, and DuckDB
     # takes one writer at a time anyway.

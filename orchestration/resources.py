@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
+from importlib.metadata import version as installed_version
 
 import duckdb
 from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource
+from packaging import version
 
 from revops.paths import export_environment, work_db
 
@@ -26,3 +30,12 @@ class WarehouseResource(ConfigurableResource):
             yield con
         finally:
             con.close()
+
+
+class RevopsDbtCliResource(DbtCliResource):
+    """dagster-dbt starts `dbt --version` (a whole dbt start-up, 3-8 s here) to learn the
+    version before each command; the installed dbt-core package already says it."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(installed_version("dbt-core"))

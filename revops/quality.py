@@ -211,7 +211,9 @@ def _build_docs(context, result) -> str | None:
         return None
 
 
-def _sample_unexpected_rows(database: Path, suite: Suite, outcomes: list[ExpectationOutcome]) -> None:
+def _sample_unexpected_rows(
+    database: Path, suite: Suite, outcomes: list[ExpectationOutcome]
+) -> None:
     """GE's SUMMARY format drops the rows of a failed custom-SQL expectation: fetch five."""
     failed = [o for o in outcomes if not o.success and o.query and not o.error]
     if not failed:

@@ -15,7 +15,10 @@ def run_validate() -> int:
 
     work = paths.work_db()
     if not work.exists():
-        print(f"no working warehouse at {work}: run `make run` (or `revops refresh`) first", file=sys.stderr)
+        print(
+            f"no working warehouse at {work}: run `make run` (or `revops refresh`) first",
+            file=sys.stderr,
+        )
         return 2
     docs = paths.warehouse_dir() / "data_docs"
     started = time.perf_counter()
