@@ -58,9 +58,16 @@ class Episodes:
     failed: np.ndarray
 
 
-def simulate(ctx: Ctx, subs: Subs, tier: np.ndarray, qty: np.ndarray, disc: np.ndarray,
-             health: np.ndarray, internal: np.ndarray, n_nb: int
-             ) -> tuple[Events, dict[str, np.ndarray], Episodes]:
+def simulate(
+    ctx: Ctx,
+    subs: Subs,
+    tier: np.ndarray,
+    qty: np.ndarray,
+    disc: np.ndarray,
+    health: np.ndarray,
+    internal: np.ndarray,
+    n_nb: int,
+) -> tuple[Events, dict[str, np.ndarray], Episodes]:
     rng = ctx.rng("billing")
     s = len(subs.anchor)
     tier, qty, disc = tier.copy(), qty.copy(), disc.copy()
@@ -73,11 +80,20 @@ def simulate(ctx: Ctx, subs: Subs, tier: np.ndarray, qty: np.ndarray, disc: np.n
 
     def emit(mask, time, etype, st, opp=None, k=0, boundary=False):
         i = np.flatnonzero(mask)
-        ev.append({"sub": i, "time": time[i], "etype": np.full(len(i), etype),
-                   "tier": tier[i].copy(), "qty": qty[i].copy(), "disc": disc[i].copy(),
-                   "status": np.full(len(i), st),
-                   "opp": np.full(len(i), -1) if opp is None else opp[i],
-                   "cycle": np.full(len(i), k), "boundary": np.full(len(i), boundary)})
+        ev.append(
+            {
+                "sub": i,
+                "time": time[i],
+                "etype": np.full(len(i), etype),
+                "tier": tier[i].copy(),
+                "qty": qty[i].copy(),
+                "disc": disc[i].copy(),
+                "status": np.full(len(i), st),
+                "opp": np.full(len(i), -1) if opp is None else opp[i],
+                "cycle": np.full(len(i), k),
+                "boundary": np.full(len(i), boundary),
+            }
+        )
 
     emit(np.ones(s, bool), subs.anchor, CREATED, ACTIVE, opp=subs.opp)
     annual = subs.interval == 1
@@ -87,12 +103,22 @@ def simulate(ctx: Ctx, subs: Subs, tier: np.ndarray, qty: np.ndarray, disc: np.n
         ce = timeline.add_months(subs.anchor, k + 1)
         renewal_point = annual & (k % 12 == 0)
         # renewals coming up after the as-of date are open opportunities already
-        upcoming = (renewal_point & (status == ACTIVE) & (cs > ctx.end_ts)
-                    & (cs - 60 * DAY <= ctx.end_ts))
+        upcoming = (
+            renewal_point & (status == ACTIVE) & (cs > ctx.end_ts) & (cs - 60 * DAY <= ctx.end_ts)
+        )
         if upcoming.any():
             i = np.flatnonzero(upcoming)
-            fo.append(_opp(subs, i, RENEWAL, cs[i] - 60 * DAY, cs[i] - DAY, np.zeros(len(i), bool),
-                           12 * plans.mrr_cents(tier[i], 1, subs.currency[i], qty[i], d0[i])))
+            fo.append(
+                _opp(
+                    subs,
+                    i,
+                    RENEWAL,
+                    cs[i] - 60 * DAY,
+                    cs[i] - DAY,
+                    np.zeros(len(i), bool),
+                    12 * plans.mrr_cents(tier[i], 1, subs.currency[i], qty[i], d0[i]),
+                )
+            )
         live = (cs <= ctx.end_ts) & ~internal
         if not live.any():
             continue
@@ -106,18 +132,35 @@ def simulate(ctx: Ctx, subs: Subs, tier: np.ndarray, qty: np.ndarray, disc: np.n
         p_pd = np.where(monthly, 0.02, 0.0)
         p_lost_exp = np.full(s, 0.008)
         cum = np.cumsum(np.stack([p_churn, p_con, p_exp, p_pd, p_lost_exp]), axis=0)
-        pick = np.where(u < cum[0], 0, np.where(u < cum[1], 1, np.where(
-            u < cum[2], 2, np.where(u < cum[3], 3, np.where(u < cum[4], 4, 5)))))
+        pick = np.where(
+            u < cum[0],
+            0,
+            np.where(
+                u < cum[1],
+                1,
+                np.where(u < cum[2], 2, np.where(u < cum[3], 3, np.where(u < cum[4], 4, 5))),
+            ),
+        )
         # annual renewals
         if renewal_point.any():
             r = act & renewal_point
             lose = r & (rng.random(s) < 0.12 * np.exp(-0.8 * base))
             cancel_t = cs - rng.integers(HOUR, 20 * HOUR, s)
-            close = np.where(lose, cancel_t - rng.integers(DAY, 5 * DAY, s),
-                             cs - rng.integers(DAY, 10 * DAY, s))
+            close = np.where(
+                lose, cancel_t - rng.integers(DAY, 5 * DAY, s), cs - rng.integers(DAY, 10 * DAY, s)
+            )
             i = np.flatnonzero(r)
-            fo.append(_opp(subs, i, RENEWAL, cs[i] - 60 * DAY, close[i], ~lose[i],
-                           12 * plans.mrr_cents(tier[i], 1, subs.currency[i], qty[i], d0[i])))
+            fo.append(
+                _opp(
+                    subs,
+                    i,
+                    RENEWAL,
+                    cs[i] - 60 * DAY,
+                    close[i],
+                    ~lose[i],
+                    12 * plans.mrr_cents(tier[i], 1, subs.currency[i], qty[i], d0[i]),
+                )
+            )
             status[lose] = CANCELED_STATUS
             canceled_k[lose] = k
             emit(lose, cancel_t, CANCELED, CANCELED_STATUS, k=k, boundary=True)
@@ -147,15 +190,35 @@ def simulate(ctx: Ctx, subs: Subs, tier: np.ndarray, qty: np.ndarray, disc: np.n
         i = np.flatnonzero(exp_)
         opp_idx = np.full(s, -1)
         opp_idx[i] = n_nb + sum(len(x["account"]) for x in fo) + np.arange(len(i))
-        fo.append(_opp(subs, i, EXPANSION, close[i] - rng.integers(10 * DAY, 45 * DAY, len(i)),
-                       close[i], np.ones(len(i), bool), 12 * (new[i] - old[i])))
+        fo.append(
+            _opp(
+                subs,
+                i,
+                EXPANSION,
+                close[i] - rng.integers(10 * DAY, 45 * DAY, len(i)),
+                close[i],
+                np.ones(len(i), bool),
+                12 * (new[i] - old[i]),
+            )
+        )
         emit(exp_, mid, UPDATED, ACTIVE, opp=opp_idx, k=k)
         # expansion attempts that were lost
         lost = ok & (pick == 4)
         i = np.flatnonzero(lost)
-        fo.append(_opp(subs, i, EXPANSION, mid[i] - 30 * DAY, mid[i], np.zeros(len(i), bool),
-                       12 * plans.mrr_cents(tier[i], subs.interval[i], subs.currency[i],
-                                            np.maximum(1, qty[i] // 4), d0[i])))
+        fo.append(
+            _opp(
+                subs,
+                i,
+                EXPANSION,
+                mid[i] - 30 * DAY,
+                mid[i],
+                np.zeros(len(i), bool),
+                12
+                * plans.mrr_cents(
+                    tier[i], subs.interval[i], subs.currency[i], np.maximum(1, qty[i] // 4), d0[i]
+                ),
+            )
+        )
         # dunning on monthly plans: past due, then paid late or canceled
         pd_t = cs + 17 * DAY
         pd = act & (pick == 3) & (pd_t <= ctx.end_ts)
@@ -170,11 +233,22 @@ def simulate(ctx: Ctx, subs: Subs, tier: np.ndarray, qty: np.ndarray, disc: np.n
         status[failed] = CANCELED_STATUS
         canceled_k[failed] = k
         i = np.flatnonzero(pd)
-        ep.append({"sub": i, "cycle": np.full(len(i), k),
-                   "paid_at": np.where(rec[i], rec_t[i], NULL), "failed": failed[i]})
+        ep.append(
+            {
+                "sub": i,
+                "cycle": np.full(len(i), k),
+                "paid_at": np.where(rec[i], rec_t[i], NULL),
+                "failed": failed[i],
+            }
+        )
         # win-backs: some churned customers come back
-        back = (live & (status == CANCELED_STATUS) & (k - canceled_k >= 2)
-                & (monthly | renewal_point) & (rng.random(s) < 0.03))
+        back = (
+            live
+            & (status == CANCELED_STATUS)
+            & (k - canceled_k >= 2)
+            & (monthly | renewal_point)
+            & (rng.random(s) < 0.03)
+        )
         back_t = cs - rng.integers(HOUR, 6 * HOUR, s)
         back &= back_t <= ctx.end_ts
         status[back] = ACTIVE
@@ -182,18 +256,37 @@ def simulate(ctx: Ctx, subs: Subs, tier: np.ndarray, qty: np.ndarray, disc: np.n
     events = Events(**{f: np.concatenate([e[f] for e in ev]) for f in ev[0]})
     order = np.lexsort((events.time, events.sub))
     events = Events(**{f: getattr(events, f)[order] for f in events.__dataclass_fields__})
-    spec = {f: np.concatenate([x[f] for x in fo]) if fo else np.zeros(0, np.int64)
-            for f in ("account", "otype", "created", "close", "won", "amount", "currency")}
-    episodes = Episodes(**{f: np.concatenate([e[f] for e in ep]) if ep else np.zeros(0, np.int64)
-                           for f in ("sub", "cycle", "paid_at", "failed")})
+    spec = {
+        f: np.concatenate([x[f] for x in fo]) if fo else np.zeros(0, np.int64)
+        for f in ("account", "otype", "created", "close", "won", "amount", "currency")
+    }
+    episodes = Episodes(
+        **{
+            f: np.concatenate([e[f] for e in ep]) if ep else np.zeros(0, np.int64)
+            for f in ("sub", "cycle", "paid_at", "failed")
+        }
+    )
     return events, spec, episodes
 
 
-def _opp(subs: Subs, i: np.ndarray, otype: int, created: np.ndarray, close: np.ndarray,
-         won: np.ndarray, acv: np.ndarray) -> dict[str, np.ndarray]:
-    return {"account": subs.account[i], "otype": np.full(len(i), otype), "created": created,
-            "close": close, "won": won, "amount": np.round(np.abs(acv)).astype(np.int64),
-            "currency": subs.currency[i]}
+def _opp(
+    subs: Subs,
+    i: np.ndarray,
+    otype: int,
+    created: np.ndarray,
+    close: np.ndarray,
+    won: np.ndarray,
+    acv: np.ndarray,
+) -> dict[str, np.ndarray]:
+    return {
+        "account": subs.account[i],
+        "otype": np.full(len(i), otype),
+        "created": created,
+        "close": close,
+        "won": won,
+        "amount": np.round(np.abs(acv)).astype(np.int64),
+        "currency": subs.currency[i],
+    }
 
 
 def state_at(events: Events, sub: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -214,5 +307,12 @@ def segments(ctx: Ctx, events: Events) -> dict[str, np.ndarray]:
     churn_next = same_next & (events.etype[nxt] == CANCELED)
     expand_next = same_next & ((events.qty[nxt] > events.qty) | (events.tier[nxt] > events.tier))
     active = events.status != CANCELED_STATUS
-    return {"sub": events.sub, "start": events.time, "end": end, "qty": events.qty,
-            "churn_next": churn_next, "expand_next": expand_next, "active": active}
+    return {
+        "sub": events.sub,
+        "start": events.time,
+        "end": end,
+        "qty": events.qty,
+        "churn_next": churn_next,
+        "expand_next": expand_next,
+        "active": active,
+    }

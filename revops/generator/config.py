@@ -43,8 +43,12 @@ DEFAULT_MESS_RATES: dict[str, float] = {
     "underbilled_invoice": 0.01,  # regular invoices billing fewer seats / a lower price
     "unapproved_discount": 0.04,  # subscriptions created with discount_pct > 30
 }
-LEAKAGE_KINDS = ("unbilled_won_deal", "uncollected_invoice", "underbilled_invoice",
-                 "unapproved_discount")
+LEAKAGE_KINDS = (
+    "unbilled_won_deal",
+    "uncollected_invoice",
+    "underbilled_invoice",
+    "unapproved_discount",
+)
 
 DAY = 86_400
 HOUR = 3_600

@@ -23,8 +23,7 @@ def similar_names(ctx: Ctx, world: World, acc: Accounts) -> np.ndarray:
     a, b = pairs[:, 0], pairs[:, 1]
     sector = c["sector"][b]
     same = sector == c["sector"][a]
-    sector = np.where(same, np.array(names.SECTORS)[rng.integers(0, len(names.SECTORS), k)],
-                      sector)
+    sector = np.where(same, np.array(names.SECTORS)[rng.integers(0, len(names.SECTORS), k)], sector)
     key = np.strings.add(np.strings.add(c["stem"], "|"), c["sector"])
     new_key = np.strings.add(np.strings.add(c["stem"][a], "|"), sector)
     taken = set(key.tolist())  # a set: np.isin is slow on variable-width strings
@@ -44,10 +43,15 @@ def similar_names(ctx: Ctx, world: World, acc: Accounts) -> np.ndarray:
     full_sector[b] = sector
     c["stem"] = full_stem.astype(STR)
     c["sector"] = full_sector.astype(STR)
-    c["name"] = np.where(mask, np.strings.add(np.strings.add(c["stem"], " "), c["sector"]),
-                         c["name"])
-    dom = np.strings.add(np.strings.add(np.strings.add(np.strings.lower(c["stem"]), "-"),
-                                        np.strings.lower(c["sector"])), ".co")
+    c["name"] = np.where(
+        mask, np.strings.add(np.strings.add(c["stem"], " "), c["sector"]), c["name"]
+    )
+    dom = np.strings.add(
+        np.strings.add(
+            np.strings.add(np.strings.lower(c["stem"]), "-"), np.strings.lower(c["sector"])
+        ),
+        ".co",
+    )
     c["domain"] = np.where(mask, dom, c["domain"])
     return np.stack([a, b], axis=1)
 
@@ -60,20 +64,26 @@ def duplicate_accounts(ctx: Ctx, world: World, acc: Accounts, users: Users) -> A
     created = acc.created[src] + rng.integers(5 * DAY, 300 * DAY, len(src))
     src, created = src[created <= ctx.end_ts], created[created <= ctx.end_ts]
     k = len(src)
-    dup = Accounts(company=acc.company[src], created=created,
-                   owner=users.pick(rng, "ae", _region_index(world, acc.company[src])),
-                   is_dup=np.ones(k, bool),
-                   name_style=(acc.name_style[src] + rng.integers(1, 4, k)) % 4,
-                   web_style=(acc.web_style[src] + rng.integers(1, 4, k)) % 4,
-                   employees=np.maximum(1, np.round(acc.employees[src]
-                                                    * rng.uniform(0.5, 2, k))).astype(np.int64),
-                   deleted=np.zeros(k, bool))
+    dup = Accounts(
+        company=acc.company[src],
+        created=created,
+        owner=users.pick(rng, "ae", _region_index(world, acc.company[src])),
+        is_dup=np.ones(k, bool),
+        name_style=(acc.name_style[src] + rng.integers(1, 4, k)) % 4,
+        web_style=(acc.web_style[src] + rng.integers(1, 4, k)) % 4,
+        employees=np.maximum(1, np.round(acc.employees[src] * rng.uniform(0.5, 2, k))).astype(
+            np.int64
+        ),
+        deleted=np.zeros(k, bool),
+    )
     return concat([acc, dup])
 
 
-DUP_CONTACT_KINDS = {"duplicate_contact_email_variant": (1, 2),
-                     "duplicate_contact_plus_address": (3,),
-                     "duplicate_contact_new_record": (0,)}
+DUP_CONTACT_KINDS = {
+    "duplicate_contact_email_variant": (1, 2),
+    "duplicate_contact_plus_address": (3,),
+    "duplicate_contact_new_record": (0,),
+}
 
 
 def duplicate_contacts(ctx: Ctx, world: World, con: Contacts) -> tuple[Contacts, np.ndarray]:
@@ -90,10 +100,18 @@ def duplicate_contacts(ctx: Ctx, world: World, con: Contacts) -> tuple[Contacts,
         created = con.created[src] + rng.integers(DAY, 200 * DAY, len(src))
         src, created = src[created <= ctx.end_ts], created[created <= ctx.end_ts]
         k = len(src)
-        parts.append(Contacts(person=con.person[src], company=con.company[src],
-                              account=con.account[src], lead=np.full(k, -1), created=created,
-                              email_kind=np.array(codes)[rng.integers(0, len(codes), k)],
-                              deleted=np.zeros(k, bool), dup_of=src))
+        parts.append(
+            Contacts(
+                person=con.person[src],
+                company=con.company[src],
+                account=con.account[src],
+                lead=np.full(k, -1),
+                created=created,
+                email_kind=np.array(codes)[rng.integers(0, len(codes), k)],
+                deleted=np.zeros(k, bool),
+                dup_of=src,
+            )
+        )
         kinds.append(np.full(k, j))
     return concat(parts), np.concatenate(kinds)
 

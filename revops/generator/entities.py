@@ -70,9 +70,14 @@ class World:
         country = self.comp["country"][pc]
         digits = rng.integers(1_000_000, 9_999_999, len(pc)).astype(str)
         phone = np.strings.add(np.strings.add(COUNTRY_PHONE[country], " "), digits)
-        self.people = {"company": pc, "first": first.astype(STR), "last": last.astype(STR),
-                       "email": email.astype(STR), "title": names.titles(rng, len(pc)),
-                       "phone": phone.astype(STR)}
+        self.people = {
+            "company": pc,
+            "first": first.astype(STR),
+            "last": last.astype(STR),
+            "email": email.astype(STR),
+            "title": names.titles(rng, len(pc)),
+            "phone": phone.astype(STR),
+        }
 
     def company_truth(self, company: np.ndarray) -> np.ndarray:
         """C-0000001, or `internal` for internal/test companies, '' where unknown."""
@@ -118,8 +123,9 @@ def mark_internal(world: World, rng: np.random.Generator, idx: np.ndarray) -> No
     c["internal"][idx] = True
     kind = rng.integers(0, 3, len(idx))
     num = (np.arange(len(idx)) + 1).astype(str)
-    label = np.where(kind == 0, "Test Account ", np.where(kind == 1, "QA Test Org ",
-                                                          "Internal Test "))
+    label = np.where(
+        kind == 0, "Test Account ", np.where(kind == 1, "QA Test Org ", "Internal Test ")
+    )
     mask = np.zeros(world.n_companies, dtype=bool)
     mask[idx] = True
     full = np.full(world.n_companies, "", dtype=object)

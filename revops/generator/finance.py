@@ -79,8 +79,9 @@ class Invoices:
         return self.subtotal - self.discount
 
 
-def invoices(ctx: Ctx, subs: Subs, events: Events, episodes: Episodes,
-             internal: np.ndarray) -> Invoices:
+def invoices(
+    ctx: Ctx, subs: Subs, events: Events, episodes: Episodes, internal: np.ndarray
+) -> Invoices:
     rng = ctx.rng("invoices")
     parts = []
     months = plans.INTERVAL_MONTHS[subs.interval]
@@ -95,8 +96,16 @@ def invoices(ctx: Ctx, subs: Subs, events: Events, episodes: Episodes,
         keep = events.status[st] != CANCELED_STATUS
         i, st = i[keep], st[keep]
         pe = timeline.add_months(subs.anchor[i], k + months[i])
-        parts.append({"sub": i, "cycle": np.full(len(i), k), "issued": cs[i],
-                      "pstart": cs[i] // DAY, "pend": pe // DAY, "ev": st})
+        parts.append(
+            {
+                "sub": i,
+                "cycle": np.full(len(i), k),
+                "issued": cs[i],
+                "pstart": cs[i] // DAY,
+                "pend": pe // DAY,
+                "ev": st,
+            }
+        )
     reg = {f: np.concatenate([p[f] for p in parts]) for f in parts[0]}
     n = len(reg["sub"])
     sub, ev = reg["sub"], reg["ev"]
@@ -107,8 +116,11 @@ def invoices(ctx: Ctx, subs: Subs, events: Events, episodes: Episodes,
     issued = reg["issued"]
     due = issued + np.where(itv == 1, 30, 14) * DAY
     late = rng.random(n) < 0.08
-    paid_at = np.where(late, due + rng.integers(DAY, 29 * DAY, n),
-                       issued + (rng.lognormal(np.log(2 * DAY), 0.8, n)).astype(np.int64))
+    paid_at = np.where(
+        late,
+        due + rng.integers(DAY, 29 * DAY, n),
+        issued + (rng.lognormal(np.log(2 * DAY), 0.8, n)).astype(np.int64),
+    )
     paid_at = np.minimum(paid_at, due + 29 * DAY)
     status = np.full(n, "paid", dtype=object)
     # dunning episodes decide their invoice
@@ -130,8 +142,12 @@ def invoices(ctx: Ctx, subs: Subs, events: Events, episodes: Episodes,
     # planted: left open more than 30 days past due
     ext = ~internal[sub]
     old_enough = due < ctx.end_ts - 31 * DAY
-    overdue = ext & old_enough & (status == "paid") & (rng.random(n)
-                                                        < ctx.rate("uncollected_invoice") * 0.5)
+    overdue = (
+        ext
+        & old_enough
+        & (status == "paid")
+        & (rng.random(n) < ctx.rate("uncollected_invoice") * 0.5)
+    )
     status[overdue] = "open"
     paid = status == "paid"
     paid_at = np.where(paid, paid_at, NULL)
@@ -140,20 +156,35 @@ def invoices(ctx: Ctx, subs: Subs, events: Events, episodes: Episodes,
     cut = np.maximum(1, np.round(qty * rng.uniform(0.1, 0.3, n))).astype(np.int64)
     bill_qty = np.where(under & (qty >= 2), qty - cut, qty)
     unit = np.where(under & (qty < 2), np.round(unit * 0.8).astype(np.int64), unit)
-    regular = Invoices(sub=sub, issued=issued, due=due, period_start=reg["pstart"],
-                       period_end=reg["pend"], plan=plans.plan_index(tier, itv, ccy),
-                       qty=bill_qty, unit=unit, line_amount=bill_qty * unit, disc=disc,
-                       status=status, paid_at=paid_at, amount_paid=np.zeros(n, np.int64),
-                       proration=np.zeros(n, bool), void_of=np.full(n, -1), underbilled=under,
-                       refunded=np.zeros(n, bool))
+    regular = Invoices(
+        sub=sub,
+        issued=issued,
+        due=due,
+        period_start=reg["pstart"],
+        period_end=reg["pend"],
+        plan=plans.plan_index(tier, itv, ccy),
+        qty=bill_qty,
+        unit=unit,
+        line_amount=bill_qty * unit,
+        disc=disc,
+        status=status,
+        paid_at=paid_at,
+        amount_paid=np.zeros(n, np.int64),
+        proration=np.zeros(n, bool),
+        void_of=np.full(n, -1),
+        underbilled=under,
+        refunded=np.zeros(n, bool),
+    )
     regular.amount_paid = np.where(paid, regular.total, 0)
     refund = ext & paid & (regular.total > 0) & (rng.random(n) < ctx.rate("refund"))
-    regular.amount_paid = np.where(refund, np.round(regular.total * rng.uniform(0, 0.8, n)),
-                                   regular.amount_paid).astype(np.int64)
+    regular.amount_paid = np.where(
+        refund, np.round(regular.total * rng.uniform(0, 0.8, n)), regular.amount_paid
+    ).astype(np.int64)
     regular.refunded = refund
     parts = [regular, _prorations(ctx, rng, subs, events), _voids(ctx, rng, regular, ext)]
-    out = Invoices(**{f: np.concatenate([getattr(p, f) for p in parts])
-                      for f in Invoices.__dataclass_fields__})
+    out = Invoices(
+        **{f: np.concatenate([getattr(p, f) for p in parts]) for f in Invoices.__dataclass_fields__}
+    )
     order = np.lexsort((out.sub, out.issued))
     out = Invoices(**{f: getattr(out, f)[order] for f in Invoices.__dataclass_fields__})
     return out
@@ -183,14 +214,25 @@ def _prorations(ctx: Ctx, rng: np.random.Generator, subs: Subs, events: Events) 
     qty_changed = events.qty[i] != events.qty[p]
     disc = np.where(events.disc[i] == NULL, 0, events.disc[i])
     m = len(i)
-    inv = Invoices(sub=sub, issued=t + 60, due=t + 60 + 14 * DAY, period_start=t // DAY,
-                   period_end=t_end // DAY, plan=plans.plan_index(events.tier[i], itv, ccy),
-                   qty=np.where(qty_changed, events.qty[i] - events.qty[p], events.qty[i]),
-                   unit=plans.PRICE[events.tier[i], itv, ccy], line_amount=amount, disc=disc,
-                   status=np.full(m, "paid", dtype=object), paid_at=np.full(m, NULL),
-                   amount_paid=np.zeros(m, np.int64), proration=np.ones(m, bool),
-                   void_of=np.full(m, -1), underbilled=np.zeros(m, bool),
-                   refunded=np.zeros(m, bool))
+    inv = Invoices(
+        sub=sub,
+        issued=t + 60,
+        due=t + 60 + 14 * DAY,
+        period_start=t // DAY,
+        period_end=t_end // DAY,
+        plan=plans.plan_index(events.tier[i], itv, ccy),
+        qty=np.where(qty_changed, events.qty[i] - events.qty[p], events.qty[i]),
+        unit=plans.PRICE[events.tier[i], itv, ccy],
+        line_amount=amount,
+        disc=disc,
+        status=np.full(m, "paid", dtype=object),
+        paid_at=np.full(m, NULL),
+        amount_paid=np.zeros(m, np.int64),
+        proration=np.ones(m, bool),
+        void_of=np.full(m, -1),
+        underbilled=np.zeros(m, bool),
+        refunded=np.zeros(m, bool),
+    )
     inv.paid_at = np.minimum(t + 60 + rng.integers(HOUR, 2 * DAY, m), ctx.end_ts)
     inv.amount_paid = inv.total
     return inv
@@ -198,8 +240,12 @@ def _prorations(ctx: Ctx, rng: np.random.Generator, subs: Subs, events: Events) 
 
 def _voids(ctx: Ctx, rng: np.random.Generator, regular: Invoices, ext: np.ndarray) -> Invoices:
     """An invoice issued, voided, and reissued (the reissue is the regular one)."""
-    pick = np.flatnonzero(ext & (regular.status != "draft") & ~regular.underbilled
-                          & (rng.random(len(regular)) < ctx.rate("voided_invoice")))
+    pick = np.flatnonzero(
+        ext
+        & (regular.status != "draft")
+        & ~regular.underbilled
+        & (rng.random(len(regular)) < ctx.rate("voided_invoice"))
+    )
     v = Invoices(**{f: getattr(regular, f)[pick].copy() for f in Invoices.__dataclass_fields__})
     v.issued = v.issued - rng.integers(HOUR, 20 * HOUR, len(pick))
     v.issued = np.maximum(v.issued, regular.issued[pick] - 20 * HOUR)
@@ -227,11 +273,19 @@ def gl_expenses(ctx: Ctx, inv: Invoices, fx: Fx, subs: Subs) -> dict[str, np.nda
     base = ctx.customers * 40.0  # overall company size
     growth = 1 + 0.6 * np.arange(n_m) / max(n_m - 1, 1)
     lines = [
-        ("marketing", "salaries", 0.9), ("marketing", "software", 0.15),
-        ("marketing", "content_and_agencies", 0.3), ("sales", "salaries", 1.6),
-        ("sales", "commissions", 0.4), ("sales", "travel", 0.15), ("sales", "software", 0.1),
-        ("success", "salaries", 0.7), ("success", "software", 0.08), ("rnd", "salaries", 2.0),
-        ("rnd", "cloud_dev", 0.2), ("g_and_a", "salaries", 0.5), ("g_and_a", "rent", 0.25),
+        ("marketing", "salaries", 0.9),
+        ("marketing", "software", 0.15),
+        ("marketing", "content_and_agencies", 0.3),
+        ("sales", "salaries", 1.6),
+        ("sales", "commissions", 0.4),
+        ("sales", "travel", 0.15),
+        ("sales", "software", 0.1),
+        ("success", "salaries", 0.7),
+        ("success", "software", 0.08),
+        ("rnd", "salaries", 2.0),
+        ("rnd", "cloud_dev", 0.2),
+        ("g_and_a", "salaries", 0.5),
+        ("g_and_a", "rent", 0.25),
         ("g_and_a", "legal_and_accounting", 0.12),
     ]
     dept, cat, amount, month = [], [], [], []
@@ -248,5 +302,9 @@ def gl_expenses(ctx: Ctx, inv: Invoices, fx: Fx, subs: Subs) -> dict[str, np.nda
     month_days = timeline.month_first_day(np.concatenate(month) + first_m)
     dept_a, cat_a = np.array(dept), np.array(cat)
     order = np.lexsort((cat_a, dept_a, month_days))
-    return {"month": month_days[order], "department": dept_a[order], "category": cat_a[order],
-            "amount": np.round(np.concatenate(amount)[order] * 100).astype(np.int64)}
+    return {
+        "month": month_days[order],
+        "department": dept_a[order],
+        "category": cat_a[order],
+        "amount": np.round(np.concatenate(amount)[order] * 100).astype(np.int64),
+    }

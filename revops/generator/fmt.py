@@ -52,8 +52,9 @@ def ts_utc(ts: np.ndarray) -> pa.Array:
 def dates(days: np.ndarray) -> pa.Array:
     days = np.asarray(days, dtype=np.int64)
     mask = days == NULL
-    return pa.array(np.where(mask, 0, days).astype(np.int32), type=pa.int32(),
-                    mask=mask).cast(pa.date32())
+    return pa.array(np.where(mask, 0, days).astype(np.int32), type=pa.int32(), mask=mask).cast(
+        pa.date32()
+    )
 
 
 def decimal(hundredths: np.ndarray, precision: int = 18) -> pa.Array:
@@ -65,8 +66,9 @@ def decimal(hundredths: np.ndarray, precision: int = 18) -> pa.Array:
     buf[0::2] = v
     buf[1::2] = np.where(v < 0, -1, 0)  # two's complement high word of the int128
     validity = pa.array(~mask).buffers()[1] if mask.any() else None
-    return pa.Array.from_buffers(pa.decimal128(precision, 2), len(v),
-                                 [validity, pa.py_buffer(buf.tobytes())], null_count=-1)
+    return pa.Array.from_buffers(
+        pa.decimal128(precision, 2), len(v), [validity, pa.py_buffer(buf.tobytes())], null_count=-1
+    )
 
 
 def ints(values: np.ndarray) -> pa.Array:

@@ -28,18 +28,69 @@ SECTORS = _words(
     "Pharma Power Realty Studios Telecom Travel Ventures Works Apparel Aerospace Agritech "
     "Brands Chemicals Devices Education Legal Logic Materials"
 )
-INDUSTRIES = ("software", "fintech", "healthcare", "manufacturing", "retail", "education",
-              "media", "logistics", "professional_services", "energy")
+INDUSTRIES = (
+    "software",
+    "fintech",
+    "healthcare",
+    "manufacturing",
+    "retail",
+    "education",
+    "media",
+    "logistics",
+    "professional_services",
+    "energy",
+)
 _SECTOR_INDUSTRY = {
-    "Analytics": 0, "Logistics": 7, "Systems": 0, "Labs": 0, "Software": 0, "Health": 2,
-    "Energy": 9, "Capital": 1, "Foods": 4, "Robotics": 3, "Security": 0, "Media": 6,
-    "Networks": 0, "Partners": 8, "Solutions": 8, "Technologies": 0, "Retail": 4,
-    "Dynamics": 3, "Industries": 3, "Consulting": 8, "Bio": 2, "Cloud": 0, "Data": 0,
-    "Digital": 6, "Finance": 1, "Freight": 7, "Games": 6, "Insights": 8, "Learning": 5,
-    "Manufacturing": 3, "Marine": 7, "Motors": 3, "Pharma": 2, "Power": 9, "Realty": 1,
-    "Studios": 6, "Telecom": 0, "Travel": 4, "Ventures": 1, "Works": 3, "Apparel": 4,
-    "Aerospace": 3, "Agritech": 9, "Brands": 4, "Chemicals": 3, "Devices": 2, "Education": 5,
-    "Legal": 8, "Logic": 0, "Materials": 3,
+    "Analytics": 0,
+    "Logistics": 7,
+    "Systems": 0,
+    "Labs": 0,
+    "Software": 0,
+    "Health": 2,
+    "Energy": 9,
+    "Capital": 1,
+    "Foods": 4,
+    "Robotics": 3,
+    "Security": 0,
+    "Media": 6,
+    "Networks": 0,
+    "Partners": 8,
+    "Solutions": 8,
+    "Technologies": 0,
+    "Retail": 4,
+    "Dynamics": 3,
+    "Industries": 3,
+    "Consulting": 8,
+    "Bio": 2,
+    "Cloud": 0,
+    "Data": 0,
+    "Digital": 6,
+    "Finance": 1,
+    "Freight": 7,
+    "Games": 6,
+    "Insights": 8,
+    "Learning": 5,
+    "Manufacturing": 3,
+    "Marine": 7,
+    "Motors": 3,
+    "Pharma": 2,
+    "Power": 9,
+    "Realty": 1,
+    "Studios": 6,
+    "Telecom": 0,
+    "Travel": 4,
+    "Ventures": 1,
+    "Works": 3,
+    "Apparel": 4,
+    "Aerospace": 3,
+    "Agritech": 9,
+    "Brands": 4,
+    "Chemicals": 3,
+    "Devices": 2,
+    "Education": 5,
+    "Legal": 8,
+    "Logic": 0,
+    "Materials": 3,
 }
 FIRST = _words(
     "James Mary John Patricia Robert Jennifer Michael Linda David Elizabeth William Barbara "
@@ -68,11 +119,32 @@ LAST = _words(
     "Brooks Bennett Gray James Price Kim Park Choi Zhang Wang Liu Chen Yang Huang Zhao Wu "
     "Zhou Xu Sun Ma"
 )
-TITLES = np.array(["CEO", "CTO", "CFO", "COO", "VP Sales", "VP Marketing", "VP Engineering",
-                   "Head of Operations", "Head of Data", "Director of IT", "Engineering Manager",
-                   "Product Manager", "Operations Manager", "Data Analyst", "Software Engineer",
-                   "Marketing Manager", "Sales Manager", "Finance Manager", "IT Administrator",
-                   "Customer Success Manager", "Procurement Specialist", "RevOps Analyst"])
+TITLES = np.array(
+    [
+        "CEO",
+        "CTO",
+        "CFO",
+        "COO",
+        "VP Sales",
+        "VP Marketing",
+        "VP Engineering",
+        "Head of Operations",
+        "Head of Data",
+        "Director of IT",
+        "Engineering Manager",
+        "Product Manager",
+        "Operations Manager",
+        "Data Analyst",
+        "Software Engineer",
+        "Marketing Manager",
+        "Sales Manager",
+        "Finance Manager",
+        "IT Administrator",
+        "Customer Success Manager",
+        "Procurement Specialist",
+        "RevOps Analyst",
+    ]
+)
 
 
 def company_names(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -107,44 +179,53 @@ def company_names(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def domains(rng: np.random.Generator, stem: np.ndarray, sector: np.ndarray,
-            tld: np.ndarray) -> np.ndarray:
+def domains(
+    rng: np.random.Generator, stem: np.ndarray, sector: np.ndarray, tld: np.ndarray
+) -> np.ndarray:
     """Unique per (stem, sector); the style varies (joined, hyphenated, country TLD)."""
     st, se = np.strings.lower(stem), np.strings.lower(sector)
     style = rng.integers(0, 4, len(stem))
     joined = np.strings.add(st, se)
     hyphen = np.strings.add(np.strings.add(st, "-"), se)
     base = np.where(style % 2 == 0, joined, hyphen)
-    suffix = np.where(style == 0, ".com", np.where(style == 1, ".co",
-                      np.where(style == 2, ".io", tld)))
+    suffix = np.where(
+        style == 0, ".com", np.where(style == 1, ".co", np.where(style == 2, ".io", tld))
+    )
     return np.strings.add(base, suffix)
 
 
 def person_names(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array(FIRST)[rng.integers(0, len(FIRST), n)],
-            np.array(LAST)[rng.integers(0, len(LAST), n)])
+    return (
+        np.array(FIRST)[rng.integers(0, len(FIRST), n)],
+        np.array(LAST)[rng.integers(0, len(LAST), n)],
+    )
 
 
-def work_emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray,
-                domain: np.ndarray) -> np.ndarray:
+def work_emails(
+    rng: np.random.Generator, first: np.ndarray, last: np.ndarray, domain: np.ndarray
+) -> np.ndarray:
     """first.last@domain (or flast@ / first@), made unique with a digit where needed."""
     f, la = np.strings.lower(first), np.strings.lower(last)
     style = rng.choice(3, size=len(first), p=[0.7, 0.2, 0.1])
-    local = np.where(style == 0, np.strings.add(np.strings.add(f, "."), la),
-                     np.where(style == 1, np.strings.add(np.strings.slice(f, 0, 1), la), f))
+    local = np.where(
+        style == 0,
+        np.strings.add(np.strings.add(f, "."), la),
+        np.where(style == 1, np.strings.add(np.strings.slice(f, 0, 1), la), f),
+    )
     email = np.strings.add(np.strings.add(local, "@"), domain)
-    for attempt in range(2, 50):
-        _, inv, counts = np.unique(email, return_inverse=True, return_counts=True)
-        dup = counts[inv] > 1
-        # the first holder keeps the address, later ones get a number
-        order = np.argsort(inv, kind="stable")
-        firsts = np.zeros(len(email), bool)
-        firsts[order[np.r_[True, inv[order][1:] != inv[order][:-1]]]] = True
-        fix = dup & ~firsts
-        if not fix.any():
-            break
-        local = np.where(fix, np.strings.add(local, str(attempt)), local)
-        email = np.strings.add(np.strings.add(local, "@"), domain)
+    # the n-th holder of an address (n >= 2) gets local part + n; generated local parts
+    # never end in a digit, so the numbered ones cannot collide with anybody
+    order = np.argsort(email, kind="stable")
+    sorted_email = email[order]
+    new_group = np.r_[True, sorted_email[1:] != sorted_email[:-1]]
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(len(order)), 0))
+    nth = np.empty(len(order), np.int64)
+    nth[order] = np.arange(len(order)) - group_start
+    fix = nth > 0
+    if fix.any():
+        numbered = np.strings.add(np.strings.add(local[fix], (nth[fix] + 1).astype(str)), "@")
+        email = email.astype(np.dtypes.StringDType())
+        email[fix] = np.strings.add(numbered, domain[fix])
     return email
 
 

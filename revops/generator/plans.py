@@ -21,8 +21,13 @@ def plan_table() -> dict[str, np.ndarray]:
     idx = np.arange(len(PRODUCTS) * 2 * 3)
     tier, rest = np.divmod(idx, 6)
     interval, ccy = np.divmod(rest, 3)
-    return {"index": idx, "tier": tier, "interval": interval, "currency": ccy,
-            "price": PRICE[tier, interval, ccy]}
+    return {
+        "index": idx,
+        "tier": tier,
+        "interval": interval,
+        "currency": ccy,
+        "price": PRICE[tier, interval, ccy],
+    }
 
 
 def plan_ids(index: np.ndarray) -> np.ndarray:
@@ -30,8 +35,14 @@ def plan_ids(index: np.ndarray) -> np.ndarray:
     index = np.asarray(index)
     tier, rest = np.divmod(index, 6)
     interval, ccy = np.divmod(rest, 3)
-    names = np.array([f"plan_{p.lower()}_{i}_{c.lower()}" for p in PRODUCTS for i in INTERVALS
-                      for c in CURRENCIES])
+    names = np.array(
+        [
+            f"plan_{p.lower()}_{i}_{c.lower()}"
+            for p in PRODUCTS
+            for i in INTERVALS
+            for c in CURRENCIES
+        ]
+    )
     return names[(tier * 2 + interval) * 3 + ccy]
 
 

@@ -13,11 +13,19 @@ from .marketing import _ramp
 PRIORITIES = np.array(["low", "normal", "high", "urgent"])
 RESPONSE_HOURS = np.array([16.0, 8.0, 4.0, 1.0])
 COMMENTS = {
-    "detractor": np.array(["Too expensive for what we use", "Support is slow",
-                           "Missing integrations we need", "Reports are often wrong", None]),
+    "detractor": np.array(
+        [
+            "Too expensive for what we use",
+            "Support is slow",
+            "Missing integrations we need",
+            "Reports are often wrong",
+            None,
+        ]
+    ),
     "passive": np.array(["Does the job", "Good, but onboarding took long", None, None]),
-    "promoter": np.array(["Love the forecasting view", "Our team lives in it",
-                          "Great support", None]),
+    "promoter": np.array(
+        ["Love the forecasting view", "Our team lives in it", "Great support", None]
+    ),
 }
 
 
@@ -32,21 +40,23 @@ class People:
     def pick(self, rng: np.random.Generator, company: np.ndarray) -> np.ndarray:
         n = self.count[company]
         off = (rng.random(len(company)) * np.maximum(n, 1)).astype(np.int64)
-        return np.where(n > 0, self.order[np.minimum(self.start[company] + off,
-                                                     len(self.order) - 1)], -1)
+        return np.where(
+            n > 0, self.order[np.minimum(self.start[company] + off, len(self.order) - 1)], -1
+        )
 
 
-def _spread(rng: np.random.Generator, seg: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-            counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _spread(
+    rng: np.random.Generator, seg: np.ndarray, lo: np.ndarray, hi: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """counts[i] random moments in [lo[i], hi[i]) for each segment i."""
     rep = np.repeat(seg, counts)
-    t = np.repeat(lo, counts) + (rng.random(len(rep)) * np.repeat(hi - lo, counts)).astype(
-        np.int64)
+    t = np.repeat(lo, counts) + (rng.random(len(rep)) * np.repeat(hi - lo, counts)).astype(np.int64)
     return rep, t
 
 
-def tickets(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray,
-            people: People) -> dict[str, np.ndarray]:
+def tickets(
+    ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray, people: People
+) -> dict[str, np.ndarray]:
     rng = ctx.rng("tickets")
     act = np.flatnonzero(seg["active"])
     start, end = seg["start"][act], np.minimum(seg["end"][act], ctx.end_ts)
@@ -74,9 +84,11 @@ def tickets(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray
     first = np.where(first <= ctx.end_ts, first, NULL)
     done = solved <= ctx.end_ts
     solved = np.where(done, solved, NULL)
-    status = np.where(done, np.where(ctx.end_ts - solved > 4 * DAY, "closed", "solved"),
-                      np.where(first == NULL, "new", np.where(rng.random(n) < 0.5, "open",
-                                                              "pending")))
+    status = np.where(
+        done,
+        np.where(ctx.end_ts - solved > 4 * DAY, "closed", "solved"),
+        np.where(first == NULL, "new", np.where(rng.random(n) < 0.5, "open", "pending")),
+    )
     slow = (solved - created) > 3 * DAY
     score = np.clip(np.round(4.1 + 0.6 * hh - 0.7 * slow + rng.normal(0, 0.8, n)), 1, 5)
     csat = np.where(done & (rng.random(n) < 0.35), score, NULL).astype(np.int64)
@@ -86,16 +98,32 @@ def tickets(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray
     csat = np.where(bad & (bad_kind == 0), rng.choice([0, 7], size=n), csat)
     solved = np.where(bad & (bad_kind == 1), created - rng.integers(HOUR, DAY, n), solved)
     status = np.where(bad & (bad_kind == 1), "solved", status)
-    updated = np.maximum.reduce([created, np.where(first == NULL, 0, first),
-                                 np.where(solved == NULL, 0, solved)])
-    return {"company": company, "account": subs.account[seg["sub"][sg]],
-            "person": people.pick(rng, company), "created": created, "first": first,
-            "solved": solved, "priority": PRIORITIES[pri], "status": status, "csat": csat,
-            "updated": updated, "invalid": bad}
+    updated = np.maximum.reduce(
+        [created, np.where(first == NULL, 0, first), np.where(solved == NULL, 0, solved)]
+    )
+    return {
+        "company": company,
+        "account": subs.account[seg["sub"][sg]],
+        "person": people.pick(rng, company),
+        "created": created,
+        "first": first,
+        "solved": solved,
+        "priority": PRIORITIES[pri],
+        "status": status,
+        "csat": csat,
+        "updated": updated,
+        "invalid": bad,
+    }
 
 
-def nps(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray,
-        people: People, churn_at: np.ndarray) -> dict[str, np.ndarray]:
+def nps(
+    ctx: Ctx,
+    seg: dict[str, np.ndarray],
+    subs: Subs,
+    health: np.ndarray,
+    people: People,
+    churn_at: np.ndarray,
+) -> dict[str, np.ndarray]:
     rng = ctx.rng("nps")
     act = np.flatnonzero(seg["active"])
     start, end = seg["start"][act], np.minimum(seg["end"][act], ctx.end_ts)
@@ -109,8 +137,9 @@ def nps(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray,
     company = subs.company[sub]
     n = len(sg)
     soon = (churn_at[sub] != NULL) & (churn_at[sub] - t < 120 * DAY) & (churn_at[sub] >= t)
-    score = np.clip(np.round(7.3 + 1.4 * health[company] - 3.5 * soon + rng.normal(0, 1.5, n)),
-                    0, 10).astype(np.int64)
+    score = np.clip(
+        np.round(7.3 + 1.4 * health[company] - 3.5 * soon + rng.normal(0, 1.5, n)), 0, 10
+    ).astype(np.int64)
     bad = rng.random(n) < ctx.rate("invalid_nps_score")
     score = np.where(bad, rng.choice([-1, 11, 99], size=n), score)
     band = np.where(score >= 9, "promoter", np.where(score >= 7, "passive", "detractor"))
@@ -118,13 +147,24 @@ def nps(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray,
     for b, texts in COMMENTS.items():
         sel = band == b
         comment[sel] = texts[rng.integers(0, len(texts), int(sel.sum()))]
-    return {"company": company, "account": subs.account[sub],
-            "person": people.pick(rng, company), "responded": t, "score": score,
-            "comment": comment, "invalid": bad}
+    return {
+        "company": company,
+        "account": subs.account[sub],
+        "person": people.pick(rng, company),
+        "responded": t,
+        "score": score,
+        "comment": comment,
+        "invalid": bad,
+    }
 
 
-def usage(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray,
-          chunk_rows: int = 4_000_000) -> Iterator[dict[str, np.ndarray]]:
+def usage(
+    ctx: Ctx,
+    seg: dict[str, np.ndarray],
+    subs: Subs,
+    health: np.ndarray,
+    chunk_rows: int = 4_000_000,
+) -> Iterator[dict[str, np.ndarray]]:
     """One row per active subscription account and day; usage sags before churn and
     presses against the seat limit before an expansion."""
     rng = ctx.rng("usage")
@@ -136,8 +176,9 @@ def usage(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray,
     act, first, n_days = act[n_days > 0], first[n_days > 0], n_days[n_days > 0]
     # rows come out by subscription then day: segments are already in that order
     base = np.clip(0.55 + 0.15 * health[subs.company[seg["sub"]]], 0.12, 0.97)
-    bounds = np.searchsorted(np.cumsum(n_days), np.arange(chunk_rows, int(n_days.sum()) + 1,
-                                                          chunk_rows), side="right")
+    bounds = np.searchsorted(
+        np.cumsum(n_days), np.arange(chunk_rows, int(n_days.sum()) + 1, chunk_rows), side="right"
+    )
     for part in np.split(np.arange(len(act)), bounds):
         if len(part) == 0:
             continue
@@ -151,12 +192,21 @@ def usage(ctx: Ctx, seg: dict[str, np.ndarray], subs: Subs, health: np.ndarray,
         age = day - subs.anchor[sub] // DAY
         util *= 0.4 + 0.6 * np.minimum(age / 30, 1)  # onboarding ramp
         to_end = seg["end"][s] // DAY - day
-        util = np.where(seg["churn_next"][s] & (to_end < 75), util * (0.3 + 0.7 * to_end / 75),
-                        util)
-        util = np.where(seg["expand_next"][s] & (to_end < 60),
-                        np.maximum(util, rng.uniform(0.9, 1.02, len(s))), util)
+        util = np.where(
+            seg["churn_next"][s] & (to_end < 75), util * (0.3 + 0.7 * to_end / 75), util
+        )
+        util = np.where(
+            seg["expand_next"][s] & (to_end < 60),
+            np.maximum(util, rng.uniform(0.9, 1.02, len(s))),
+            util,
+        )
         util = np.where((day + 3) % 7 >= 5, util * 0.35, util)
         active = rng.binomial(seats, np.clip(util, 0, 1))
         active = np.where(util > 1, seats + 1, active)  # a few over-use their seats
-        yield {"account": subs.account[sub], "day": day, "active_users": active,
-               "licensed_seats": seats, "key_events": rng.poisson(active * 12.0)}
+        yield {
+            "account": subs.account[sub],
+            "day": day,
+            "active_users": active,
+            "licensed_seats": seats,
+            "key_events": rng.poisson(active * 12.0),
+        }

@@ -16,8 +16,12 @@ def month_index(days: np.ndarray) -> np.ndarray:
 
 
 def month_first_day(month: np.ndarray) -> np.ndarray:
-    return np.asarray(month, dtype=np.int64).astype("datetime64[M]").astype(
-        "datetime64[D]").astype(np.int64)
+    return (
+        np.asarray(month, dtype=np.int64)
+        .astype("datetime64[M]")
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
 
 
 def season(days: np.ndarray) -> np.ndarray:

@@ -20,8 +20,14 @@ from . import fmt
 Frame = dict[str, object]
 _EXT = {"csv": "csv", "parquet": "parquet", "jsonl": "jsonl"}
 # Fixed Parquet options so the same data gives the same bytes.
-_PARQUET = {"compression": "zstd", "compression_level": 3, "use_dictionary": True,
-            "write_statistics": True, "version": "2.6", "data_page_size": 1 << 20}
+_PARQUET = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "version": "2.6",
+    "data_page_size": 1 << 20,
+}
 
 
 def arrow_table(table: Table, frame: Frame, parquet: bool = False) -> pa.Table:
@@ -145,8 +151,9 @@ class ParquetStream:
             for c, typ in self.table.columns.items():
                 if typ not in (TS, DATE, INT, BOOL, "double") and not typ.startswith("decimal"):
                     empty[c] = np.array([], dtype=object)
-            self.writer = pq.ParquetWriter(self.path, arrow_table(self.table, empty, True).schema,
-                                           **_PARQUET)
+            self.writer = pq.ParquetWriter(
+                self.path, arrow_table(self.table, empty, True).schema, **_PARQUET
+            )
         self.writer.close()
         if exc[0] is None:
             self.landing._count(self.table.qualified, self.rows, self.path)
@@ -160,8 +167,11 @@ class CsvStream:
     """A CSV file written batch by batch (the identities truth can be tens of millions of rows)."""
 
     def __init__(self, path: pathlib.Path, schema: pa.Schema):
-        self.writer = pacsv.CSVWriter(path, schema, write_options=pacsv.WriteOptions(
-            quoting_style="needed", batch_size=65_536))
+        self.writer = pacsv.CSVWriter(
+            path,
+            schema,
+            write_options=pacsv.WriteOptions(quoting_style="needed", batch_size=65_536),
+        )
         self.schema = schema
         self.rows = 0
 

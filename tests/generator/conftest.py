@@ -25,8 +25,9 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 def clean_landing(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """Every mess and leakage rate set to 0."""
     out = tmp_path_factory.mktemp("gen_clean") / "landing"
-    generate(out, scale="xs", seed=7, end_date=END,
-             mess_rates=dict.fromkeys(DEFAULT_MESS_RATES, 0.0))
+    generate(
+        out, scale="xs", seed=7, end_date=END, mess_rates=dict.fromkeys(DEFAULT_MESS_RATES, 0.0)
+    )
     return out
 
 
@@ -43,19 +44,27 @@ def reader(path: pathlib.Path) -> str:
     return f"read_json('{path}', format='newline_delimited')"
 
 
-def load(con: duckdb.DuckDBPyConnection, root: pathlib.Path, t: Table, name: str | None = None,
-         current: bool = True) -> str:
+def load(
+    con: duckdb.DuckDBPyConnection,
+    root: pathlib.Path,
+    t: Table,
+    name: str | None = None,
+    current: bool = True,
+) -> str:
     """Create a view of a table; with current=True the newest row per key wins."""
     name = name or t.name
     parts = " union all by name ".join(
         f"select *, {i} as _file, row_number() over () as _row from {reader(p)}"
-        for i, p in enumerate(files(root, t)))
+        for i, p in enumerate(files(root, t))
+    )
     key = ", ".join(t.key)
     order = "updated_at::timestamptz desc, " if "updated_at" in t.all_columns() and current else ""
     sql = f"select * from ({parts})"
     if current:
-        sql = (f"select * exclude (_rn) from (select *, row_number() over (partition by {key} "
-               f"order by {order}_file desc, _row desc) as _rn from ({parts})) where _rn = 1")
+        sql = (
+            f"select * exclude (_rn) from (select *, row_number() over (partition by {key} "
+            f"order by {order}_file desc, _row desc) as _rn from ({parts})) where _rn = 1"
+        )
     con.execute(f"create or replace view {name} as {sql}")
     return name
 
@@ -67,6 +76,8 @@ def db(landing: pathlib.Path) -> duckdb.DuckDBPyConnection:
     for t in TABLES:
         load(con, landing, t)
     for name in ("identities", "messes", "leakage"):
-        con.execute(f"create view truth_{name} as select * from "
-                    f"read_csv('{landing / '_truth' / (name + '.csv')}', all_varchar=true)")
+        con.execute(
+            f"create view truth_{name} as select * from "
+            f"read_csv('{landing / '_truth' / (name + '.csv')}', all_varchar=true)"
+        )
     return con

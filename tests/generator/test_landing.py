@@ -18,8 +18,11 @@ from .conftest import END, files, reader
 
 
 def _digests(root: pathlib.Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_arguments_give_identical_files(landing: pathlib.Path, tmp_path: pathlib.Path):
@@ -63,8 +66,9 @@ def test_table_files_have_contract_columns_and_unique_keys(landing: pathlib.Path
         nulls = " or ".join(f"{k} is null" for k in t.key)
         bad = con.execute(f"select count(*) from {reader(p)} where {nulls}").fetchone()[0]
         assert bad == 0, f"null key in {p}"
-        dup = con.execute(f"select count(*) from (select {key} from {reader(p)} group by all "
-                          f"having count(*) > 1)").fetchone()[0]
+        dup = con.execute(
+            f"select count(*) from (select {key} from {reader(p)} group by all having count(*) > 1)"
+        ).fetchone()[0]
         assert dup == 0, f"duplicate key in {p}"
         rows = con.execute(f"select count(*) from {reader(p)}").fetchone()[0]
         assert rows > 0, p
@@ -87,8 +91,9 @@ def test_timestamps_parse_and_end_on_the_as_of_date(landing: pathlib.Path):
                 if c in ("created_at", "occurred_at"):
                     newest.append(hi.date())
             if p.suffix == ".csv" and ts_cols:
-                raw = con.execute(f"select {ts_cols[0]} from {reader(p)} where {ts_cols[0]} "
-                                  f"is not null limit 5").fetchall()
+                raw = con.execute(
+                    f"select {ts_cols[0]} from {reader(p)} where {ts_cols[0]} is not null limit 5"
+                ).fetchall()
                 assert all(r[0][-6] in "+-" and r[0][10] == "T" for r in raw), raw
     assert max(newest) == END
 
@@ -96,8 +101,10 @@ def test_timestamps_parse_and_end_on_the_as_of_date(landing: pathlib.Path):
 def test_several_utc_offsets_and_same_instant(landing: pathlib.Path):
     con = duckdb.connect()
     p = files(landing, next(t for t in TABLES if t.name == "leads"))[0]
-    offsets = {r[0] for r in con.execute(
-        f"select distinct right(created_at, 6) from {reader(p)}").fetchall()}
+    offsets = {
+        r[0]
+        for r in con.execute(f"select distinct right(created_at, 6) from {reader(p)}").fetchall()
+    }
     assert "+00:00" in offsets and len(offsets) >= 4
 
 

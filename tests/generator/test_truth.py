@@ -12,25 +12,38 @@ from revops.generator import DEFAULT_MESS_RATES, LEAKAGE_KINDS
 
 from .conftest import files, load, reader
 
-IDENTITY_TABLES = [("marketing", "leads"), ("marketing", "touchpoints"), ("sales", "accounts"),
-                   ("sales", "contacts"), ("sales", "opportunities"), ("sales", "quotes"),
-                   ("success", "tickets"), ("success", "nps_responses"), ("finance", "customers"),
-                   ("finance", "subscription_events"), ("finance", "invoices")]
+IDENTITY_TABLES = [
+    ("marketing", "leads"),
+    ("marketing", "touchpoints"),
+    ("sales", "accounts"),
+    ("sales", "contacts"),
+    ("sales", "opportunities"),
+    ("sales", "quotes"),
+    ("success", "tickets"),
+    ("success", "nps_responses"),
+    ("finance", "customers"),
+    ("finance", "subscription_events"),
+    ("finance", "invoices"),
+]
 
 
 @pytest.mark.parametrize("kind", sorted(DEFAULT_MESS_RATES))
 def test_every_mess_kind_is_planted_on_real_records(db: duckdb.DuckDBPyConnection, kind: str):
     src = "truth_leakage" if kind in LEAKAGE_KINDS else "truth_messes"
     col = "finding_type" if kind in LEAKAGE_KINDS else "mess_type"
-    groups = db.execute(f"select source_system, source_table, count(*) from {src} "
-                        f"where {col} = ? group by all", [kind]).fetchall()
+    groups = db.execute(
+        f"select source_system, source_table, count(*) from {src} where {col} = ? group by all",
+        [kind],
+    ).fetchall()
     assert groups, f"{kind} not planted"
     for system, name, _n in groups:
         t = table(system, name)
         missing = db.execute(
             f"select count(*) from {src} s where {col} = ? and source_system = ? and "
             f"source_table = ? and not exists (select 1 from {name} x "
-            f"where x.{t.key[0]}::varchar = s.source_record_id)", [kind, system, name]).fetchone()
+            f"where x.{t.key[0]}::varchar = s.source_record_id)",
+            [kind, system, name],
+        ).fetchone()
         assert missing[0] == 0, f"{kind}: {missing[0]} truth rows point nowhere in {name}"
 
 
@@ -45,50 +58,71 @@ def test_zero_rates_remove_every_mess(clean_landing: pathlib.Path):
     leads = reader(files(clean_landing, table("marketing", "leads"))[0])
     offsets = con.execute(f"select count(distinct right(created_at, 6)) from {leads}").fetchone()
     assert offsets[0] == 1
-    assert con.execute(f"select count(*) from {leads} where email like '%example.com' "
-                       f"or became_mql_at is null and became_sql_at is not null").fetchone()[0] == 0
+    assert (
+        con.execute(
+            f"select count(*) from {leads} where email like '%example.com' "
+            f"or became_mql_at is null and became_sql_at is not null"
+        ).fetchone()[0]
+        == 0
+    )
     cust = reader(files(clean_landing, table("finance", "customers"))[0])
-    assert con.execute(f"select count(*) from {cust} where currency <> 'USD' "
-                       f"or crm_account_id is null").fetchone()[0] == 0
+    assert (
+        con.execute(
+            f"select count(*) from {cust} where currency <> 'USD' or crm_account_id is null"
+        ).fetchone()[0]
+        == 0
+    )
     ev = reader(files(clean_landing, table("finance", "subscription_events"))[0])
     assert con.execute(f"select count(*) from {ev} where plan_id like '%year%'").fetchone()[0] == 0
     for name in ("accounts", "contacts"):
         t = reader(files(clean_landing, table("sales", name))[0])
         assert con.execute(f"select count(*) from {t} where is_deleted = 'true'").fetchone()[0] == 0
     inv = reader(files(clean_landing, table("finance", "invoices"))[0])
-    assert con.execute(f"select count(*) from {inv} where status in ('void', 'uncollectible') "
-                       f"or amount_paid::decimal < total::decimal and status = 'paid'"
-                       ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            f"select count(*) from {inv} where status in ('void', 'uncollectible') "
+            f"or amount_paid::decimal < total::decimal and status = 'paid'"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 @pytest.mark.parametrize(("system", "name"), IDENTITY_TABLES)
 def test_identities_cover_every_record_once(db: duckdb.DuckDBPyConnection, system, name):
     t = table(system, name)
     key = t.key[0]
-    diff = db.execute(f"""
+    diff = db.execute(
+        f"""
         with recs as (select distinct {key}::varchar as id from {name}),
              tr as (select source_record_id as id, count(*) as n from truth_identities
                     where source_system = ? and source_table = ? group by 1)
         select (select count(*) from recs anti join tr using (id)),
                (select count(*) from tr anti join recs using (id)),
-               (select count(*) from tr where n > 1)""", [system, name]).fetchone()
+               (select count(*) from tr where n > 1)""",
+        [system, name],
+    ).fetchone()
     assert diff == (0, 0, 0)
 
 
 def _truth(db, system: str, name: str, alias: str) -> str:
-    return (f"(select source_record_id, true_person_id as {alias}_person, true_company_id as "
-            f"{alias}_company from truth_identities where source_system = '{system}' "
-            f"and source_table = '{name}')")
+    return (
+        f"(select source_record_id, true_person_id as {alias}_person, true_company_id as "
+        f"{alias}_company from truth_identities where source_system = '{system}' "
+        f"and source_table = '{name}')"
+    )
 
 
-@pytest.mark.parametrize(("child", "parent", "fk", "person"), [
-    (("sales", "opportunities"), ("sales", "accounts"), "account_id", False),
-    (("sales", "contacts"), ("sales", "accounts"), "account_id", False),
-    (("sales", "quotes"), ("sales", "opportunities"), "opportunity_id", True),
-    (("finance", "subscription_events"), ("finance", "customers"), "customer_id", True),
-    (("finance", "invoices"), ("finance", "customers"), "customer_id", True),
-    (("marketing", "touchpoints"), ("marketing", "leads"), "lead_id", True),
-])
+@pytest.mark.parametrize(
+    ("child", "parent", "fk", "person"),
+    [
+        (("sales", "opportunities"), ("sales", "accounts"), "account_id", False),
+        (("sales", "contacts"), ("sales", "accounts"), "account_id", False),
+        (("sales", "quotes"), ("sales", "opportunities"), "opportunity_id", True),
+        (("finance", "subscription_events"), ("finance", "customers"), "customer_id", True),
+        (("finance", "invoices"), ("finance", "customers"), "customer_id", True),
+        (("marketing", "touchpoints"), ("marketing", "leads"), "lead_id", True),
+    ],
+)
 def test_child_truth_agrees_with_parent(db, landing, child, parent, fk, person):
     ct, pt = table(*child), table(*parent)
     raw = f"raw_{pt.name}"
@@ -96,9 +130,9 @@ def test_child_truth_agrees_with_parent(db, landing, child, parent, fk, person):
     cols = "c_company <> p_company" + (" or c_person <> p_person" if person else "")
     bad = db.execute(f"""
         select count(*) from {ct.name} c
-        join {_truth(db, *child, 'c')} tc on tc.source_record_id = c.{ct.key[0]}::varchar
+        join {_truth(db, *child, "c")} tc on tc.source_record_id = c.{ct.key[0]}::varchar
         join (select distinct {pt.key[0]} from {raw}) p on p.{pt.key[0]} = c.{fk}
-        join {_truth(db, *parent, 'p')} tp on tp.source_record_id = p.{pt.key[0]}::varchar
+        join {_truth(db, *parent, "p")} tp on tp.source_record_id = p.{pt.key[0]}::varchar
         where {cols}""").fetchone()[0]
     linked = db.execute(f"select count(*) from {ct.name} where {fk} is not null").fetchone()[0]
     assert linked > 0 and bad == 0
