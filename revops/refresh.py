@@ -11,7 +11,7 @@ from revops.summary import print_summary
 def run_refresh(job_name: str = "full_refresh") -> int:
     paths.prepare_dagster_home()
     print(f"loading the Dagster definitions (DAGSTER_HOME={paths.dagster_home()}) ...", flush=True)
-    from dagster import DagsterEventType, DagsterInstance
+    from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 
     from orchestration.definitions import defs
 
@@ -39,13 +39,15 @@ def run_refresh(job_name: str = "full_refresh") -> int:
     for event in events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             data = event.step_failure_data
+            if data.error and data.error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # the failed check itself is reported below, with its rows
             detail = (data.user_failure_data and data.user_failure_data.description) or _root_cause(
                 data.error
             )
             print(f"\nstep {event.step_key} failed:\n{detail}")
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
-            if not evaluation.passed:
+            if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
                 failures = evaluation.metadata.get("failures")
                 print(
                     f"\ncheck {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "

@@ -130,6 +130,8 @@ def soft_delete(ctx: Ctx, world: World, acc: Accounts, con: Contacts, opps: Opps
     junk.stage_at[:, 0] = junk.created
     junk.outcome = np.full(len(src), -1)
     junk.close_ts = np.full(len(src), NULL)
+    # a duplicate keeps a planned close date, which must not precede its own creation
+    junk.close_day = np.maximum(junk.close_day, junk.created // DAY + 14)
     junk.loss_reason = np.full(len(src), -1)
     junk.deleted = np.ones(len(src), bool)
     return concat([opps, junk])
