@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,13 @@ from revops.paths import DBT_PROJECT_DIR, PROFILES_DIR, REPO_ROOT, export_enviro
 
 # The dbt of this environment, whether or not the venv is on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PROFILES_DIR)
+# dbt itself honours DBT_TARGET_PATH; reading it here too lets two checkouts' test runs share
+# one project folder without parsing into each other's manifest.
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=PROFILES_DIR,
+    target_path=os.environ.get("DBT_TARGET_PATH", "target"),
+)
 
 
 def _newest_source_mtime() -> float:
