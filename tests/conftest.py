@@ -90,3 +90,20 @@ def published_copy(tiny_published, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("REVOPS_WAREHOUSE_DIR", str(warehouse))
     paths.export_environment()
     return Workspace(landing, warehouse)
+
+
+@pytest.fixture(scope="session")
+def xs_published(tmp_path_factory: pytest.TempPathFactory):
+    """A generated xs company (seed 7) refreshed once by the real job: (workspace, run result).
+
+    The environment points at it only while it is built, so other fixtures are unaffected.
+    """
+    from revops.generator import generate
+
+    root = tmp_path_factory.mktemp("xs")
+    source = root / "generated"
+    generate(source, scale="xs", seed=7)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        ws = make_workspace(root, source, monkeypatch)
+        result = run_full_refresh()
+    return ws, result
