@@ -8,14 +8,18 @@ from orchestration.assets.dbt import dbt_models
 from orchestration.assets.publish import serving_warehouse
 from orchestration.assets.raw import raw_assets
 from orchestration.checks.gx_checks import gx_checks
-from orchestration.jobs import full_refresh_job
+from orchestration.jobs import full_refresh_job, nightly_refresh_job
 from orchestration.project import DBT_EXECUTABLE, dbt_project
 from orchestration.resources import RevopsDbtCliResource, WarehouseResource
+from orchestration.schedules import nightly_schedule
+from orchestration.sensors import landing_sensor
 
 defs = Definitions(
     assets=[*raw_assets, dbt_models, serving_warehouse],
     asset_checks=gx_checks,
-    jobs=[full_refresh_job],
+    jobs=[full_refresh_job, nightly_refresh_job],
+    schedules=[nightly_schedule],
+    sensors=[landing_sensor],
     resources={
         "warehouse": WarehouseResource(),
         "dbt": RevopsDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
+from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource
@@ -19,17 +22,38 @@ class WarehouseResource(ConfigurableResource):
     """Opens the working DuckDB file (path from REVOPS_WAREHOUSE_DIR) for one asset at a time."""
 
     memory_limit: str = "4GB"
+    # How long to wait for another writer (e.g. a dbt left running by a killed run) to let go.
+    lock_wait_seconds: float = 300
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         export_environment()
-        con = duckdb.connect(str(work_db()), config={"memory_limit": self.memory_limit})
+        con = open_when_unlocked(work_db(), self.memory_limit, self.lock_wait_seconds)
         try:
             # Not in connect(): the ICU extension that owns TimeZone loads after start-up.
             con.execute("set TimeZone = 'UTC'")
             yield con
         finally:
             con.close()
+
+
+def open_when_unlocked(
+    path: Path, memory_limit: str, wait_seconds: float
+) -> duckdb.DuckDBPyConnection:
+    """Open the file for writing; while another process holds its lock, wait and retry."""
+    deadline = time.monotonic() + wait_seconds
+    pause = 0.5
+    while True:
+        try:
+            return duckdb.connect(str(path), config={"memory_limit": memory_limit})
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+            logging.getLogger(__name__).warning(
+                "%s is locked by another process; retrying in %.1f s", path, pause
+            )
+            time.sleep(pause)
+            pause = min(pause * 2, 10)
 
 
 class RevopsDbtCliResource(DbtCliResource):

@@ -47,6 +47,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return run_validate()
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from revops.status import run_status
+
+    return run_status()
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     home = paths.prepare_dagster_home()
     dagster = Path(sys.executable).with_name("dagster")
@@ -124,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
         "what failed; exits 1 when a blocking expectation fails. Builds the Data Docs.",
     )
     val.set_defaults(func=_cmd_validate)
+
+    status = sub.add_parser(
+        "status",
+        help="what is published now, and how the latest runs went",
+        description="Print the last successful publish (run, time, data as-of date, rows per "
+        "mart) and the latest Dagster runs; for a failed latest run, the failed steps and checks.",
+    )
+    status.set_defaults(func=_cmd_status)
 
     ui = sub.add_parser(
         "ui",

@@ -29,8 +29,19 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
 
+def _remove_abandoned_partials(serving_db: Path) -> None:
+    """A publish killed half-way leaves its .partial file behind; nobody reads it, drop it."""
+    from revops.run_report import pid_alive
+
+    for partial in serving_db.parent.glob(f".{serving_db.name}.*.partial"):
+        pid = partial.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            partial.unlink(missing_ok=True)
+
+
 def publish(work_db: Path, serving_db: Path, run_id: str) -> PublishResult:
     serving_db.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_partials(serving_db)
     staged = serving_db.with_name(f".{serving_db.name}.{os.getpid()}.partial")
     staged.unlink(missing_ok=True)
     tables: dict[str, int] = {}

@@ -4,9 +4,11 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    Backoff,
     Failure,
     MaterializeResult,
     MetadataValue,
+    RetryPolicy,
     asset,
 )
 
@@ -16,6 +18,9 @@ from revops.loading import ContractViolation, load_table
 from revops.paths import landing_dir
 
 WAREHOUSE_POOL = "duckdb"
+# A transient error (a file still being copied, a busy disk) gets two more tries, 2 s then
+# 4 s later; a contract violation is raised with allow_retries=False and never retried.
+LOAD_RETRIES = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
 
 
 def build_raw_asset(table: Table) -> AssetsDefinition:
@@ -24,6 +29,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         group_name=f"raw_{table.system}",
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
+        retry_policy=LOAD_RETRIES,
         description=(
             f"Every landed row of {table.system}/{table.name} (key: {', '.join(table.key)}), "
             "validated against the landing contract and typed."
