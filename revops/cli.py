@@ -47,6 +47,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return run_validate()
 
 
+def _cmd_identity_report(args: argparse.Namespace) -> int:
+    from revops.identity_report import print_identity_report
+
+    warehouse = Path(args.warehouse) if args.warehouse else paths.serving_db()
+    return print_identity_report(paths.landing_dir(), warehouse)
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     from revops.status import run_status
 
@@ -130,6 +137,18 @@ def build_parser() -> argparse.ArgumentParser:
         "what failed; exits 1 when a blocking expectation fails. Builds the Data Docs.",
     )
     val.set_defaults(func=_cmd_validate)
+
+    ident = sub.add_parser(
+        "identity-report",
+        help="score identity resolution against the generator's planted truth",
+        description="Pairwise precision and recall of people and companies in "
+        "marts.identity_crosswalk against <landing>/_truth/identities.csv (written by "
+        "`revops generate`), over non-internal records.",
+    )
+    ident.add_argument(
+        "--warehouse", help="DuckDB file to score (default: the published serving.duckdb)"
+    )
+    ident.set_defaults(func=_cmd_identity_report)
 
     status = sub.add_parser(
         "status",

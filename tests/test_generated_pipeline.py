@@ -12,6 +12,8 @@ import pytest
 
 from revops.contract import TABLES
 
+from .recompute import newest, read_csvs, to_usd, usd_rates
+
 
 def _landed_rows(folder: Path) -> int:
     rows = 0
@@ -25,54 +27,8 @@ def _landed_rows(folder: Path) -> int:
     return rows
 
 
-def _read_csvs(folder: Path) -> pd.DataFrame:
-    """Every file of a CSV table with its file name and row number (for newest-row-wins)."""
-    frames = []
-    for file in sorted(folder.glob("*.csv")):
-        frame = pd.read_csv(file, dtype=str)
-        frame["_file"] = file.name
-        frame["_row"] = range(len(frame))
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _newest(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """sources.md: the greatest updated_at wins, then the later file, then the later row."""
-    frame = frame.assign(_updated=pd.to_datetime(frame["updated_at"], utc=True, format="ISO8601"))
-    frame = frame.sort_values(
-        ["_updated", "_file", "_row"], ascending=False, na_position="last", kind="stable"
-    )
-    return frame.drop_duplicates(key, keep="first")
-
-
-def _usd_rates(landing: Path) -> pd.DataFrame:
-    rates = _read_csvs(landing / "finance" / "fx_rates")
-    rates["rate_date"] = pd.to_datetime(rates["rate_date"])
-    rates["rate_to_usd"] = rates["rate_to_usd"].astype(float)
-    return rates.sort_values("rate_date")
-
-
-def _to_usd(frame: pd.DataFrame, amount: str, on: str, rates: pd.DataFrame) -> pd.Series:
-    """The latest rate on or before the date; before a currency's first rate, that first rate."""
-    result = pd.Series(index=frame.index, dtype=float)
-    for currency, rows in frame.groupby("currency"):
-        if currency == "USD":
-            result[rows.index] = rows[amount]
-            continue
-        table = rates[rates["currency"] == currency][["rate_date", "rate_to_usd"]]
-        dated = rows[[on]].sort_values(on).reset_index()
-        matched = pd.merge_asof(
-            dated, table, left_on=on, right_on="rate_date", direction="backward"
-        )
-        matched["rate_to_usd"] = matched["rate_to_usd"].fillna(table["rate_to_usd"].iloc[0])
-        result[matched["index"]] = (
-            rows.loc[matched["index"], amount].to_numpy() * matched["rate_to_usd"].to_numpy()
-        )
-    return result
-
-
 def _expected_sales_kpis(landing: Path) -> pd.DataFrame:
-    accounts = _newest(_read_csvs(landing / "sales" / "accounts"), ["account_id"])
+    accounts = newest(read_csvs(landing / "sales" / "accounts"), ["account_id"])
     accounts = accounts[accounts["is_deleted"] != "true"]
     internal_ids = set(
         accounts.loc[
@@ -81,7 +37,7 @@ def _expected_sales_kpis(landing: Path) -> pd.DataFrame:
             "account_id",
         ]
     )
-    opps = _newest(_read_csvs(landing / "sales" / "opportunities"), ["opportunity_id"])
+    opps = newest(read_csvs(landing / "sales" / "opportunities"), ["opportunity_id"])
     opps = opps[(opps["is_deleted"] != "true") & ~opps["account_id"].isin(internal_ids)].copy()
     opps["closed"] = opps["is_closed"] == "true"
     opps["won"] = opps["closed"] & (opps["is_won"] == "true")
@@ -90,7 +46,7 @@ def _expected_sales_kpis(landing: Path) -> pd.DataFrame:
     opps["created_on"] = opps["created_at"].dt.tz_localize(None).dt.normalize()
     opps["amount"] = opps["amount"].astype(float)
     opps["rate_on"] = opps["close_date"].where(opps["closed"], opps["created_on"])
-    opps["amount_usd"] = _to_usd(opps, "amount", "rate_on", _usd_rates(landing))
+    opps["amount_usd"] = to_usd(opps, "amount", "rate_on", usd_rates(landing))
     opps["month"] = opps["close_date"].dt.to_period("M").dt.to_timestamp()
 
     counted = opps[opps["opportunity_type"].isin(["new_business", "expansion"])]

@@ -139,7 +139,9 @@ def test_every_raw_asset_reports_rows_and_files(tiny_published):
 def test_every_gx_suite_ran_and_none_blocked(tiny_published):
     _, result = tiny_published
     gx = {name: e for name, e in _check_evaluations(result).items() if name.startswith("gx_")}
-    assert len(gx) == 22  # 21 raw tables + kpi_sales_monthly
+    from orchestration.checks.suites import MART_SUITES, RAW_SUITES
+
+    assert len(gx) == len(RAW_SUITES) + len(MART_SUITES) == 21 + 6
     for name, evaluation in gx.items():
         assert evaluation.metadata["failed"].value == 0, name
         assert evaluation.metadata["data_docs"].value.startswith("file://")
@@ -158,6 +160,9 @@ def test_a_second_run_gives_the_same_marts(tmp_path, monkeypatch, tiny_published
     assert second.success
     assert ws.query("select * from marts.kpi_sales_monthly order by month") == before
     assert before == first.query("select * from marts.kpi_sales_monthly order by month")
+    # identity ids are hashes of the data: a rebuild gives the same ones
+    crosswalk = "select * from marts.identity_crosswalk order by all"
+    assert ws.query(crosswalk) == first.query(crosswalk)
     assert ws.query("select count(*) from meta.refreshes") == [(2,)]
     # The second run had a volume baseline, and the same volume passed it.
     volume = _check_evaluations(second)["gx_raw_sales__opportunities"]

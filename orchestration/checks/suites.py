@@ -243,4 +243,108 @@ MART_SUITES: dict[tuple[str, ...], Suite] = {
             ),
         ],
     ),
+    ("marts", "fct_mrr"): Suite(
+        name="marts_fct_mrr",
+        schema="marts",
+        table="fct_mrr",
+        expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            at_least("mrr_usd", 0),
+            at_least("previous_mrr_usd", 0),
+            no_rows(
+                "each movement is the month-end change",
+                "abs(previous_mrr_usd + movement_usd - mrr_usd) > 0.001",
+                "customer_id, month",
+            ),
+            no_rows(
+                "the MRR bridge closes: last month's MRR + movements = this month's MRR",
+                "month in (select month from (select month, sum(mrr_usd) as mrr, "
+                "sum(movement_usd) as moved, lag(sum(mrr_usd), 1, 0) over (order by month) "
+                "as before from {batch} group by month) where abs(before + moved - mrr) > 0.005)",
+                "month",
+            ),
+            month_spine_complete(),
+        ],
+    ),
+    ("marts", "dim_customers"): Suite(
+        name="marts_dim_customers",
+        schema="marts",
+        table="dim_customers",
+        expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            expect("ExpectColumnValuesToBeUnique", column="customer_id"),
+            in_set("lifecycle_stage", ["lead", "mql", "sql", "opportunity", "customer", "churned"]),
+            at_least("current_mrr_usd", 0),
+            no_rows(
+                "paying customers and only they are at stage customer",
+                "(current_mrr_usd > 0) <> (lifecycle_stage = 'customer')",
+                "customer_id",
+            ),
+            no_rows(
+                "current MRR adds up to the last month of fct_mrr",
+                "(select sum(current_mrr_usd) from {batch}) not between "
+                "(select sum(mrr_usd) - 0.01 from marts.fct_mrr "
+                "where month = (select max(month) from marts.fct_mrr)) and "
+                "(select sum(mrr_usd) + 0.01 from marts.fct_mrr "
+                "where month = (select max(month) from marts.fct_mrr))",
+                "customer_id",
+            ),
+        ],
+    ),
+    ("marts", "identity_crosswalk"): Suite(
+        name="marts_identity_crosswalk",
+        schema="marts",
+        table="identity_crosswalk",
+        expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            no_rows(
+                "internal/test records resolve to no customer and no person",
+                "is_internal and (customer_id is not null or person_id is not null)",
+                "source_table, source_record_id",
+            ),
+            no_rows(
+                "every billing customer and CRM account resolves to a customer",
+                "not is_internal and customer_id is null "
+                "and source_table in ('customers', 'accounts')",
+                "source_table, source_record_id",
+            ),
+        ],
+    ),
+    ("marts", "fct_customer_journey"): Suite(
+        name="marts_fct_customer_journey",
+        schema="marts",
+        table="fct_customer_journey",
+        expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            expect("ExpectColumnValuesToBeUnique", column="journey_event_id"),
+            expect("ExpectColumnValuesToNotBeNull", column="customer_id"),
+            at_least("event_number", 1),
+            at_least("days_since_previous_event", 0),
+            no_rows(
+                "one first touch per customer at most",
+                "event_type = 'first_touch' and customer_id in (select customer_id from {batch} "
+                "where event_type = 'first_touch' group by 1 having count(*) > 1)",
+                "customer_id",
+            ),
+        ],
+    ),
+    ("marts", "kpi_data_health"): Suite(
+        name="marts_kpi_data_health",
+        schema="marts",
+        table="kpi_data_health",
+        expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            between("duplicate_rate", 0, 1),
+            *[
+                at_least(c, 0)
+                for c in ["records", "duplicate_records", "invalid_emails", "unlinked_records"]
+            ],
+            no_rows(
+                "no count exceeds the records",
+                "greatest(duplicate_records, invalid_emails, unlinked_records, "
+                "test_records_excluded) > records",
+                "source_table",
+            ),
+        ],
+    ),
 }

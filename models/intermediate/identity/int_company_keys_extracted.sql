@@ -1,0 +1,53 @@
+-- The keys by which a record names its company, one row per (record, key), with the rule
+-- that produces the key and its strength (1 strongest). Records sharing a key are the same
+-- company; int_company_keys_clustered chains them. Internal/test records have no keys.
+with records as (
+    select * from {{ ref('int_identity_records_normalized') }}
+    where not is_internal
+),
+
+keys as (
+    select
+        source_system, source_table, source_record_id,
+        'account:' || account_id as company_key,
+        case when source_table = 'customers' then 'crm_account_id' else 'account_id' end
+            as match_rule,
+        1 as rule_rank
+    from records
+    where account_id is not null
+    union all
+    select
+        source_system, source_table, source_record_id,
+        'domain:' || website_domain, 'website_domain', 2
+    from records
+    where website_domain is not null
+    union all
+    select
+        source_system, source_table, source_record_id,
+        'domain:' || company_email_domain, 'email_domain', 3
+    from records
+    where company_email_domain is not null
+    union all
+    -- the same legal-form-free name in the same country
+    select
+        source_system, source_table, source_record_id,
+        'name:' || company_name_normalized || '|' || coalesce(country_code, ''),
+        'company_name', 4
+    from records
+    where company_name_normalized is not null
+),
+
+-- one row per key of a record: the strongest rule that gives it
+final as (
+    select
+        source_system,
+        source_table,
+        source_record_id,
+        company_key,
+        arg_min(match_rule, rule_rank) as match_rule,
+        min(rule_rank) as rule_rank
+    from keys
+    group by all
+)
+
+select * from final

@@ -1,0 +1,56 @@
+-- Last resort for a record that names its company only by name (no CRM account, no
+-- domain): link its name to the most similar known name in the same country, when the
+-- Jaro-Winkler similarity is at least 0.95 and the first three letters agree (the blocking
+-- key that keeps this from comparing every name with every other). Look-alike companies
+-- ('Velora Analytics' / 'Velora Logistics', 0.87) stay apart.
+with keys as (
+    select * from {{ ref('int_company_keys_extracted') }}
+),
+
+record_strength as (
+    select source_system, source_table, source_record_id, min(rule_rank) as best_rank
+    from keys
+    group by all
+),
+
+name_only as (
+    select distinct keys.company_key
+    from keys
+    inner join record_strength using (source_system, source_table, source_record_id)
+    where record_strength.best_rank = 4
+),
+
+names as (
+    select distinct
+        company_key,
+        split_part(substr(company_key, 6), '|', 1) as company_name,
+        split_part(company_key, '|', 2) as country_code
+    from keys
+    where rule_rank = 4
+),
+
+candidates as (
+    select
+        unmatched.company_key as from_key,
+        known.company_key as to_key,
+        jaro_winkler_similarity(unmatched.company_name, known.company_name) as similarity
+    from name_only
+    inner join names as unmatched on name_only.company_key = unmatched.company_key
+    inner join names as known
+        on unmatched.country_code = known.country_code
+        and left(unmatched.company_name, 3) = left(known.company_name, 3)
+        and unmatched.company_key <> known.company_key
+),
+
+final as (
+    select
+        from_key,
+        to_key,
+        similarity,
+        'fuzzy_company_name' as match_rule
+    from candidates
+    where similarity >= 0.95
+    qualify row_number() over (partition by from_key order by similarity desc, to_key) = 1
+)
+
+select * from final

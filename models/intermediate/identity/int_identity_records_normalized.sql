@@ -1,0 +1,134 @@
+-- Every current record that carries evidence of who a person or company is, one row each,
+-- with that evidence normalised (e-mail, domain, company name, person name). Children that
+-- only point at a parent (quotes, subscription events, invoices, touchpoints) are resolved
+-- through the parent in identity_crosswalk and are not here.
+with leads as (
+    select * from {{ ref('stg_marketing__leads') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_sales__accounts') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_sales__contacts') }}
+),
+
+opportunities as (
+    select * from {{ ref('int_opportunities_classified') }}
+),
+
+customers as (
+    select * from {{ ref('stg_finance__customers') }}
+),
+
+tickets as (
+    select * from {{ ref('stg_success__tickets') }}
+),
+
+nps_responses as (
+    select * from {{ ref('stg_success__nps_responses') }}
+),
+
+personal_domains as (
+    select domain from {{ ref('personal_email_domains') }}
+),
+
+records as (
+    select
+        'marketing' as source_system, 'leads' as source_table, lead_id as source_record_id,
+        is_internal, created_at as recorded_at,
+        null as account_id, lead_id, email, company_domain as website,
+        company_name, country_code, first_name, last_name
+    from leads
+    union all
+    select
+        'sales', 'accounts', account_id,
+        is_internal, created_at,
+        account_id, null, null, website,
+        account_name, billing_country, null, null
+    from accounts
+    union all
+    select
+        'sales', 'contacts', contact_id,
+        is_internal, created_at,
+        account_id, converted_from_lead_id, email, null,
+        null, null, first_name, last_name
+    from contacts
+    union all
+    select
+        'sales', 'opportunities', opportunity_id,
+        is_internal, created_at,
+        account_id, null, null, null,
+        null, null, null, null
+    from opportunities
+    union all
+    select
+        'finance', 'customers', customer_id,
+        is_internal, created_at,
+        crm_account_id, null, email, null,
+        name, country_code, null, null
+    from customers
+    union all
+    select
+        'success', 'tickets', ticket_id,
+        is_internal, created_at,
+        account_id, null, requester_email, null,
+        null, null, null, null
+    from tickets
+    union all
+    select
+        'success', 'nps_responses', response_id,
+        is_internal, responded_at,
+        account_id, null, email, null,
+        null, null, null, null
+    from nps_responses
+),
+
+normalized as (
+    select
+        source_system,
+        source_table,
+        source_record_id,
+        is_internal,
+        recorded_at,
+        account_id,
+        lead_id,
+        {{ is_role_email('email') }} as is_role_email,
+        {{ normalized_email('email') }} as email_normalized,
+        {{ email_domain('email') }} as email_domain,
+        {{ website_domain('website') }} as website_domain,
+        {{ normalized_company_name('company_name') }} as company_name_normalized,
+        upper(trim(country_code)) as country_code,
+        {{ normalized_person_name('first_name') }} as first_name_normalized,
+        {{ normalized_person_name('last_name') }} as last_name_normalized
+    from records
+),
+
+final as (
+    select
+        normalized.source_system,
+        normalized.source_table,
+        normalized.source_record_id,
+        normalized.is_internal,
+        normalized.recorded_at,
+        normalized.account_id,
+        normalized.lead_id,
+        normalized.is_role_email,
+        -- a role address (billing@acme.io) names the company, never a person
+        case when not normalized.is_role_email then normalized.email_normalized end
+            as person_email,
+        -- a free-mail domain (gmail.com) says nothing about the company
+        case when personal.domain is null then normalized.email_domain end
+            as company_email_domain,
+        normalized.website_domain,
+        normalized.company_name_normalized,
+        normalized.country_code,
+        normalized.first_name_normalized,
+        normalized.last_name_normalized
+    from normalized
+    left join personal_domains as personal
+        on normalized.email_domain = personal.domain
+)
+
+select * from final

@@ -1,0 +1,49 @@
+-- Each evidence record's company: the customer_id of its keys, and the strongest rule that
+-- tied it to another record of the same company ('own_record' when nothing else shares
+-- any of its keys: a company known from this record alone).
+with keys as (
+    select * from {{ ref('int_company_keys_extracted') }}
+),
+
+clusters as (
+    select * from {{ ref('int_company_keys_clustered') }}
+),
+
+fuzzy as (
+    select * from {{ ref('int_company_names_fuzzy_matched') }}
+),
+
+key_use as (
+    select company_key, count(*) as records
+    from keys
+    group by company_key
+),
+
+record_keys as (
+    select
+        keys.*,
+        clusters.customer_id,
+        key_use.records > 1 as is_shared,
+        fuzzy.match_rule as fuzzy_rule
+    from keys
+    inner join clusters using (company_key)
+    inner join key_use using (company_key)
+    left join fuzzy on keys.company_key = fuzzy.from_key
+),
+
+final as (
+    select
+        source_system,
+        source_table,
+        source_record_id,
+        any_value(customer_id) as customer_id,
+        coalesce(
+            arg_min(match_rule, rule_rank) filter (where is_shared),
+            any_value(fuzzy_rule),
+            'own_record'
+        ) as match_rule
+    from record_keys
+    group by all
+)
+
+select * from final

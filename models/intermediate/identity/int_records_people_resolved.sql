@@ -1,0 +1,33 @@
+-- Each evidence record's person and the strongest rule that tied it to another record of
+-- the same person ('own_record' when none did).
+with keys as (
+    select * from {{ ref('int_person_keys_extracted') }}
+),
+
+clusters as (
+    select * from {{ ref('int_person_keys_clustered') }}
+),
+
+key_use as (
+    select person_key, count(*) as records
+    from keys
+    group by person_key
+),
+
+final as (
+    select
+        keys.source_system,
+        keys.source_table,
+        keys.source_record_id,
+        any_value(clusters.person_id) as person_id,
+        coalesce(
+            arg_min(keys.match_rule, keys.rule_rank) filter (where key_use.records > 1),
+            'own_record'
+        ) as match_rule
+    from keys
+    inner join clusters using (person_key)
+    inner join key_use using (person_key)
+    group by all
+)
+
+select * from final

@@ -1,0 +1,144 @@
+-- One row per resolved company (a customer or a prospect), described by its earliest CRM
+-- account, else its billing customer, else its lead form; with the revenue facts of
+-- kpis.md (first month with MRR, month of its churn, MRR at the end of the as-of month)
+-- and its lifecycle stage now.
+with crosswalk as (
+    select * from {{ ref('identity_crosswalk') }}
+    where customer_id is not null
+),
+
+accounts as (
+    select * from {{ ref('stg_sales__accounts') }}
+),
+
+billing_customers as (
+    select * from {{ ref('stg_finance__customers') }}
+),
+
+leads as (
+    select * from {{ ref('stg_marketing__leads') }}
+),
+
+opportunities as (
+    select * from {{ ref('stg_sales__opportunities') }}
+),
+
+mrr as (
+    select * from {{ ref('int_customer_mrr_month_ends') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+countries as (
+    select * from {{ ref('countries') }}
+),
+
+customer_ids as (
+    select distinct customer_id from crosswalk
+),
+
+account_facts as (
+    select
+        crosswalk.customer_id,
+        arg_min(accounts.account_name, (accounts.created_at, accounts.account_id)) as account_name,
+        arg_min(accounts.industry, (accounts.created_at, accounts.account_id)) as industry,
+        arg_min(accounts.employee_count, (accounts.created_at, accounts.account_id))
+            as employee_count,
+        arg_min(accounts.billing_country, (accounts.created_at, accounts.account_id))
+            as country_code
+    from crosswalk
+    inner join accounts on crosswalk.source_record_id = accounts.account_id
+    where crosswalk.source_table = 'accounts'
+    group by crosswalk.customer_id
+),
+
+billing_facts as (
+    select
+        crosswalk.customer_id,
+        arg_min(billing_customers.name, (billing_customers.created_at, billing_customers.customer_id))
+            as billing_name,
+        arg_min(billing_customers.country_code, (billing_customers.created_at, billing_customers.customer_id))
+            as country_code
+    from crosswalk
+    inner join billing_customers on crosswalk.source_record_id = billing_customers.customer_id
+    where crosswalk.source_table = 'customers'
+    group by crosswalk.customer_id
+),
+
+lead_facts as (
+    select
+        crosswalk.customer_id,
+        arg_min(leads.company_name, (leads.created_at, leads.lead_id)) as lead_company_name,
+        arg_min(leads.country_code, (leads.created_at, leads.lead_id)) as country_code,
+        bool_or(leads.became_mql_at is not null) as has_mql,
+        bool_or(leads.became_sql_at is not null) as has_sql
+    from crosswalk
+    inner join leads on crosswalk.source_record_id = leads.lead_id
+    where crosswalk.source_table = 'leads'
+    group by crosswalk.customer_id
+),
+
+opportunity_facts as (
+    select distinct crosswalk.customer_id
+    from crosswalk
+    where crosswalk.source_table = 'opportunities'
+),
+
+revenue_facts as (
+    select
+        mrr.customer_id,
+        min(mrr.month) filter (where mrr.mrr_usd > 0) as first_paid_month,
+        max(mrr.mrr_usd) filter (where mrr.month = as_of.as_of_month) as current_mrr_usd,
+        -- the first month at 0 after the last month with MRR
+        max(mrr.month) filter (where mrr.mrr_usd > 0) as last_paid_month
+    from mrr
+    cross join as_of
+    group by mrr.customer_id
+),
+
+final as (
+    select
+        customer_ids.customer_id,
+        coalesce(
+            account_facts.account_name, billing_facts.billing_name, lead_facts.lead_company_name
+        ) as customer_name,
+        account_facts.industry,
+        case
+            when account_facts.employee_count is null then null
+            when account_facts.employee_count < 50 then '1-49'
+            when account_facts.employee_count < 250 then '50-249'
+            when account_facts.employee_count < 1000 then '250-999'
+            else '1000+'
+        end as size_band,
+        countries.region,
+        coalesce(account_facts.country_code, billing_facts.country_code, lead_facts.country_code)
+            as country_code,
+        revenue_facts.first_paid_month,
+        case
+            when revenue_facts.first_paid_month is not null
+                and coalesce(revenue_facts.current_mrr_usd, 0) = 0
+                then cast(revenue_facts.last_paid_month + interval 1 month as date)
+        end as churned_month,
+        coalesce(revenue_facts.current_mrr_usd, 0) as current_mrr_usd,
+        case
+            when revenue_facts.current_mrr_usd > 0 then 'customer'
+            when revenue_facts.first_paid_month is not null then 'churned'
+            when opportunity_facts.customer_id is not null then 'opportunity'
+            when lead_facts.has_sql then 'sql'
+            when lead_facts.has_mql then 'mql'
+            else 'lead'
+        end as lifecycle_stage
+    from customer_ids
+    left join account_facts using (customer_id)
+    left join billing_facts using (customer_id)
+    left join lead_facts using (customer_id)
+    left join opportunity_facts using (customer_id)
+    left join revenue_facts using (customer_id)
+    left join countries
+        on coalesce(account_facts.country_code, billing_facts.country_code, lead_facts.country_code)
+            = countries.country_code
+)
+
+select * from final

@@ -1,0 +1,107 @@
+-- The CRM hygiene report (kpis.md / marts.md): one row per snapshot date and source table
+-- of the identity-bearing tables, kept over time (incremental: each run replaces the rows of
+-- its own snapshot date, so history accumulates and a rerun on the same data is a no-op).
+-- snapshot_date is the as-of date of the data, not the run's clock, so a rebuild of the
+-- same landing files gives the same rows.
+--   records                 current, non-deleted records, internal ones included
+--   duplicate_records       records that identity resolution found to be another record of
+--                           the same table: people for leads, contacts and billing
+--                           customers (by person), companies for accounts (by customer)
+--   invalid_emails          addresses present but failing the syntax and domain check
+--   unlinked_records        billing customers whose company has no CRM account; tickets and
+--                           survey answers whose company has neither a CRM account nor a
+--                           billing customer; other records with no customer at all
+--   test_records_excluded   internal/test records left out of every KPI
+{{ config(
+    materialized='incremental',
+    unique_key=['snapshot_date', 'source_system', 'source_table'],
+    incremental_strategy='delete+insert',
+) }}
+
+with records as (
+    select * from {{ ref('int_identity_records_normalized') }}
+    where source_table <> 'opportunities'
+),
+
+crosswalk as (
+    select * from {{ ref('identity_crosswalk') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+raw_emails as (
+    select 'marketing' as source_system, 'leads' as source_table, lead_id as source_record_id,
+        email
+    from {{ ref('stg_marketing__leads') }}
+    union all
+    select 'sales', 'contacts', contact_id, email from {{ ref('stg_sales__contacts') }}
+    union all
+    select 'finance', 'customers', customer_id, email from {{ ref('stg_finance__customers') }}
+    union all
+    select 'success', 'tickets', ticket_id, requester_email from {{ ref('stg_success__tickets') }}
+    union all
+    select 'success', 'nps_responses', response_id, email
+    from {{ ref('stg_success__nps_responses') }}
+),
+
+-- which kinds of record each company holds
+company_holds as (
+    select
+        customer_id,
+        bool_or(source_table = 'accounts') as has_account,
+        bool_or(source_table = 'customers') as has_billing_customer
+    from crosswalk
+    where customer_id is not null
+    group by customer_id
+),
+
+scored as (
+    select
+        records.source_system,
+        records.source_table,
+        records.is_internal,
+        crosswalk.customer_id,
+        crosswalk.person_id,
+        raw_emails.email is not null and not {{ is_valid_email('raw_emails.email') }}
+            as is_invalid_email,
+        case
+            when records.is_internal then false
+            when records.source_table = 'customers' then not coalesce(company_holds.has_account, false)
+            when records.source_table in ('tickets', 'nps_responses')
+                then not coalesce(company_holds.has_account or company_holds.has_billing_customer, false)
+            else crosswalk.customer_id is null
+        end as is_unlinked
+    from records
+    inner join crosswalk using (source_system, source_table, source_record_id)
+    left join raw_emails using (source_system, source_table, source_record_id)
+    left join company_holds on crosswalk.customer_id = company_holds.customer_id
+),
+
+final as (
+    select
+        as_of.as_of_date as snapshot_date,
+        scored.source_system,
+        scored.source_table,
+        count(*) as records,
+        case
+            when scored.source_table in ('leads', 'contacts', 'customers')
+                then count(person_id) - count(distinct person_id)
+            when scored.source_table = 'accounts'
+                then count(customer_id) - count(distinct customer_id)
+            else 0
+        end as duplicate_records,
+        case
+            when count(*) filter (where not scored.is_internal) > 0
+                then duplicate_records / count(*) filter (where not scored.is_internal)
+        end as duplicate_rate,
+        count(*) filter (where scored.is_invalid_email) as invalid_emails,
+        count(*) filter (where scored.is_unlinked) as unlinked_records,
+        count(*) filter (where scored.is_internal) as test_records_excluded
+    from scored
+    cross join as_of
+    group by as_of.as_of_date, scored.source_system, scored.source_table
+)
+
+select * from final

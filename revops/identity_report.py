@@ -1,0 +1,113 @@
+"""How well identity resolution did against the generator's planted truth.
+
+Pairwise precision and recall (kpis.md "Identity quality"): over the non-internal records
+of `_truth/identities.csv`, every pair of records in one true person (company) is a true
+pair, every pair the crosswalk gives one person_id (customer_id) is a predicted pair. A
+record the crosswalk lacks or maps to null is its own cluster; with no predicted pair,
+precision is 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+TRUTH_FILE = Path("_truth") / "identities.csv"
+
+
+@dataclass(frozen=True)
+class PairScore:
+    entity: str
+    records: int
+    true_pairs: int
+    predicted_pairs: int
+    correct_pairs: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct_pairs / self.predicted_pairs if self.predicted_pairs else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
+
+
+# {truth} is the truth column, {predicted} the crosswalk column of the same entity
+PAIRS_SQL = """
+with scored as (
+    select
+        truth.{truth} as true_id,
+        coalesce(
+            crosswalk.{predicted},
+            'unresolved:' || truth.source_system || truth.source_table || truth.source_record_id
+        ) as predicted_id
+    from truth
+    left join crosswalk using (source_system, source_table, source_record_id)
+    where truth.true_company_id <> 'internal' and coalesce(truth.{truth}, '') <> ''
+),
+pairs as (
+    select true_id, predicted_id, count(*) as n from scored group by all
+)
+select
+    (select count(*) from scored),
+    (select coalesce(sum(n * (n - 1) // 2), 0)
+        from (select sum(n) as n from pairs group by true_id)),
+    (select coalesce(sum(n * (n - 1) // 2), 0)
+        from (select sum(n) as n from pairs group by predicted_id)),
+    (select coalesce(sum(n * (n - 1) // 2), 0) from pairs)
+"""
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def score_identities(truth_csv: Path, warehouse: Path) -> list[PairScore]:
+    """Person and company pairwise scores of the crosswalk in `warehouse` against the truth."""
+    con = duckdb.connect()
+    try:
+        # ATTACH and table functions take no prepared parameters: quote the paths instead
+        con.execute(
+            f"create temp table truth as select * from read_csv({_quoted(truth_csv)}, "
+            "all_varchar = true)"
+        )
+        con.execute(f"attach {_quoted(warehouse)} as warehouse (read_only)")
+        con.execute(
+            "create temp table crosswalk as "
+            "select source_system, source_table, source_record_id, person_id, customer_id "
+            "from warehouse.marts.identity_crosswalk"
+        )
+        scores = []
+        for entity, truth_col, predicted_col in (
+            ("person", "true_person_id", "person_id"),
+            ("company", "true_company_id", "customer_id"),
+        ):
+            sql = PAIRS_SQL.format(truth=truth_col, predicted=predicted_col)
+            records, true_pairs, predicted_pairs, correct = con.execute(sql).fetchall()[0]
+            scores.append(PairScore(entity, records, true_pairs, predicted_pairs, correct))
+        return scores
+    finally:
+        con.close()
+
+
+def print_identity_report(landing: Path, warehouse: Path) -> int:
+    truth_csv = landing / TRUTH_FILE
+    if not truth_csv.exists():
+        print(f"no planted truth at {truth_csv}: the report needs data from `revops generate`")
+        return 2
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse}: run `revops refresh` first")
+        return 2
+    print(f"identity resolution in {warehouse} against {truth_csv}")
+    print(
+        f"  {'entity':<8} {'records':>9} {'true pairs':>12} {'predicted':>12} "
+        f"{'correct':>12} {'precision':>10} {'recall':>8}"
+    )
+    for s in score_identities(truth_csv, warehouse):
+        print(
+            f"  {s.entity:<8} {s.records:>9,} {s.true_pairs:>12,} {s.predicted_pairs:>12,} "
+            f"{s.correct_pairs:>12,} {s.precision:>10.4f} {s.recall:>8.4f}"
+        )
+    return 0

@@ -1,0 +1,262 @@
+"""Identity resolution against the planted truth, the normalisers through real dbt, and
+month-end MRR against a pandas recomputation from the landing files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from itertools import combinations
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from revops import paths
+from revops.identity_report import score_identities
+
+from .recompute import newest, read_csvs, to_usd, usd_rates
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def _dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "REVOPS_WAREHOUSE_DIR": str(warehouse),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
+        "DO_NOT_TRACK": "1",
+    }
+    return subprocess.run(
+        [DBT, *args], cwd=paths.DBT_PROJECT_DIR, env=env, capture_output=True, text=True
+    )
+
+
+NORMALISER_CASES = [
+    # (macro call, input, expected)
+    ("normalized_email", " Jo.Smith+crm@Mail.Acme.io ", "jo.smith@acme.io"),
+    ("normalized_email", "JO.SMITH@ACME.IO", "jo.smith@acme.io"),
+    ("normalized_email", "jo.smith@acme.co.uk", "jo.smith@acme.co.uk"),
+    ("normalized_email", "not-an-address", None),
+    ("website_domain", "https://www.Acme.io/about", "acme.io"),
+    ("website_domain", "www.acme.com.br", "acme.com.br"),
+    ("website_domain", "acme-cloud.co", "acme-cloud.co"),
+    ("normalized_company_name", "ACME, Inc.", "acme"),
+    ("normalized_company_name", "Acme Pvt Ltd", "acme"),
+    ("normalized_company_name", "Velora Analytics B.V.", "velora analytics"),
+    ("normalized_company_name", "Incorporated Things GmbH", "incorporated things"),
+    ("is_role_email", "billing@acme.io", True),
+    ("is_role_email", "bill.jones@acme.io", False),
+    ("is_valid_email", "jo@acme.io", True),
+    ("is_valid_email", "jo@acme", False),
+    ("is_valid_email", "jo smith@acme.io", False),
+]
+
+
+def test_normalisers_give_the_documented_results_through_real_dbt(tmp_path: Path):
+    selects = [
+        f"select {i} as case_id, cast({{{{ {macro}(\"'{value}'\") }}}} as varchar) as got"
+        for i, (macro, value, _) in enumerate(NORMALISER_CASES)
+    ]
+    inline = " union all ".join(selects)
+    shown = _dbt(
+        ["show", "--quiet", "--output", "json", "--limit", "100", "--inline", inline],
+        tmp_path,
+        tmp_path / "target",
+    )
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    rows = {row["case_id"]: row["got"] for row in json.loads(shown.stdout)["show"]}
+    for i, (macro, value, expected) in enumerate(NORMALISER_CASES):
+        want = None if expected is None else str(expected).lower()
+        assert rows[i] == want, (macro, value)
+
+
+def _pairs(labels: dict[str, str]) -> set[tuple[str, str]]:
+    clusters: dict[str, list[str]] = {}
+    for record, label in labels.items():
+        clusters.setdefault(label, []).append(record)
+    return {pair for members in clusters.values() for pair in combinations(sorted(members), 2)}
+
+
+def test_identity_resolution_finds_the_planted_people_and_companies(xs_published):
+    ws, result = xs_published
+    assert result.success
+    truth_csv = ws.landing / "_truth" / "identities.csv"
+    scores = {s.entity: s for s in score_identities(truth_csv, ws.serving)}
+
+    # the same scores, computed pair by pair in Python from the two files
+    truth = pd.read_csv(truth_csv, dtype=str, keep_default_na=False)
+    truth = truth[truth["true_company_id"] != "internal"]
+    crosswalk = pd.DataFrame(
+        ws.query(
+            "select source_system, source_table, source_record_id, person_id, customer_id "
+            "from marts.identity_crosswalk"
+        ),
+        columns=["source_system", "source_table", "source_record_id", "person_id", "customer_id"],
+    )
+    merged = truth.merge(
+        crosswalk, on=["source_system", "source_table", "source_record_id"], how="left"
+    )
+    merged["record"] = merged["source_table"] + ":" + merged["source_record_id"]
+    for entity, true_col, predicted_col in [
+        ("person", "true_person_id", "person_id"),
+        ("company", "true_company_id", "customer_id"),
+    ]:
+        rows = merged[merged[true_col] != ""]
+        predicted = rows[predicted_col].where(rows[predicted_col].notna(), "own:" + rows["record"])
+        true_pairs = _pairs(dict(zip(rows["record"], rows[true_col], strict=True)))
+        predicted_pairs = _pairs(dict(zip(rows["record"], predicted, strict=True)))
+        score = scores[entity]
+        assert score.true_pairs == len(true_pairs) > 0, entity
+        assert score.predicted_pairs == len(predicted_pairs), entity
+        assert score.correct_pairs == len(true_pairs & predicted_pairs), entity
+        # the issue's targets (measured at scale s too: see the README)
+        assert score.precision >= 0.99, entity
+        assert score.recall >= 0.97, entity
+
+
+def test_every_internal_record_is_kept_out(xs_published):
+    ws, _ = xs_published
+    leaked = ws.query(
+        "select count(*) from marts.identity_crosswalk "
+        "where is_internal and (customer_id is not null or person_id is not null)"
+    )[0][0]
+    internal = ws.query("select count(*) from marts.identity_crosswalk where is_internal")[0][0]
+    assert internal > 0 and leaked == 0
+
+
+def test_ids_are_stable_when_the_same_data_is_rebuilt(xs_published, tmp_path: Path):
+    ws, _ = xs_published
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    shutil.copy(ws.warehouse / "work.duckdb", warehouse / "work.duckdb")
+    rebuilt = _dbt(
+        ["run", "--quiet", "--full-refresh", "--select", "+identity_crosswalk"],
+        warehouse,
+        tmp_path / "target",
+    )
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    sql = (
+        "select source_table, source_record_id, customer_id, person_id "
+        "from {}.marts.identity_crosswalk order by all"
+    )
+    con = duckdb.connect(str(warehouse / "work.duckdb"), read_only=True)
+    try:
+        con.execute(f"attach '{ws.serving}' as serving (read_only)")
+        assert (
+            con.execute(sql.format("work")).fetchall()
+            == con.execute(sql.format("serving")).fetchall()
+        )
+    finally:
+        con.close()
+
+
+def _expected_month_end_mrr(landing: Path, months: list[pd.Timestamp]) -> dict:
+    """kpis.md MRR, recomputed: the state of each subscription at the end of each month."""
+    plans = read_csvs(landing / "finance" / "plans").drop_duplicates("plan_id", keep="last")
+    plans["unit_amount"] = plans["unit_amount"].astype(float)
+    plans["interval_months"] = plans["billing_interval"].map({"month": 1, "year": 12})
+    events = read_csvs(landing / "finance" / "subscription_events")
+    events = events.drop_duplicates("event_id", keep="last")
+    events["occurred_at"] = pd.to_datetime(events["occurred_at"], utc=True, format="ISO8601")
+    events["quantity"] = events["quantity"].astype(float)
+    events["discount_pct"] = events["discount_pct"].astype(float).fillna(0)
+    events = events.sort_values(["subscription_id", "occurred_at", "event_id"])
+    events = events.merge(
+        plans[["plan_id", "unit_amount", "interval_months", "currency"]],
+        on="plan_id",
+        how="left",
+        suffixes=("_event", ""),
+    )
+
+    grouped = events.groupby("subscription_id")
+    changed = (
+        (events["plan_id"] != grouped["plan_id"].shift())
+        | (events["quantity"] != grouped["quantity"].shift())
+        | (events["discount_pct"] != grouped["discount_pct"].shift())
+    )
+    first = grouped.cumcount() == 0
+    setting = first | (events["event_type"] == "reactivated") | changed
+    events["rate_at"] = events["occurred_at"].where(setting)
+    events["rate_at"] = events.groupby("subscription_id")["rate_at"].ffill()
+    events["rate_on"] = events["rate_at"].dt.tz_convert(None).dt.normalize()
+    live = events["status"].isin(["active", "past_due"])
+    events["mrr"] = (
+        events["quantity"]
+        * events["unit_amount"]
+        * (1 - events["discount_pct"] / 100)
+        / events["interval_months"]
+    ).where(live, 0.0)
+    events["mrr_usd"] = to_usd(events, "mrr", "rate_on", usd_rates(landing))
+
+    customers = newest(read_csvs(landing / "finance" / "customers"), ["customer_id"])
+    internal = customers["email"].str.strip().str.lower().str.contains(
+        r"@(?:[a-z0-9-]+\.)*example\.com$", na=False
+    ) | customers["name"].str.lower().str.contains("test", na=False)
+    internal_ids = set(customers.loc[internal, "customer_id"])
+    owner = events.groupby("subscription_id")["customer_id"].last()
+    events = events[~events["subscription_id"].map(owner).isin(internal_ids)]
+
+    totals = {}
+    for month in months:
+        end = (month + pd.offsets.MonthBegin(1)).tz_localize("UTC")
+        state = events[events["occurred_at"] < end].groupby("subscription_id").last()
+        totals[month] = state["mrr_usd"].sum()
+    return totals
+
+
+def test_month_end_mrr_matches_a_pandas_recomputation(xs_published):
+    ws, _ = xs_published
+    published = pd.DataFrame(
+        ws.query(
+            "select month, sum(mrr_usd), count(*) filter (where mrr_usd > 0) "
+            "from marts.fct_mrr group by month order by month"
+        ),
+        columns=["month", "mrr_usd", "customers"],
+    )
+    months = [pd.Timestamp(m) for m in published["month"]]
+    expected = _expected_month_end_mrr(ws.landing, months)
+    assert published["mrr_usd"].iloc[-1] > 0
+    for (_, row), month in zip(published.iterrows(), months, strict=True):
+        # the mart rounds each customer's month-end MRR to cents
+        assert row["mrr_usd"] == pytest.approx(expected[month], abs=0.005 * row["customers"] + 1e-6)
+    current = ws.query("select sum(current_mrr_usd) from marts.dim_customers")[0][0]
+    assert current == pytest.approx(published["mrr_usd"].iloc[-1], abs=0.01)
+
+
+def test_the_journey_orders_each_customers_events(xs_published):
+    ws, _ = xs_published
+    counts = dict(
+        ws.query("select event_type, count(*) from marts.fct_customer_journey group by 1")
+    )
+    for event_type in [
+        "first_touch",
+        "lead_created",
+        "deal_won",
+        "subscription_started",
+        "invoice_paid",
+        "ticket_opened",
+        "nps_answered",
+    ]:
+        assert counts.get(event_type, 0) > 0, event_type
+    first_touches = ws.query(
+        "select count(*), count(distinct customer_id) from marts.fct_customer_journey "
+        "where event_type = 'first_touch'"
+    )[0]
+    assert first_touches[0] == first_touches[1]
+    gaps = ws.query(
+        "select count(*) from (select customer_id, max(event_number) as n, count(*) as c "
+        "from marts.fct_customer_journey group by 1) where n <> c"
+    )[0][0]
+    assert gaps == 0
+    assert (
+        Counter(stage for (stage,) in ws.query("select lifecycle_stage from marts.dim_customers"))[
+            "customer"
+        ]
+        > 0
+    )
