@@ -29,6 +29,12 @@ def print_summary(serving: Path) -> None:
             "select month, bookings_usd, won_count, win_rate, forecast_accuracy, "
             "open_opportunities from marts.kpi_sales_monthly order by month desc limit 3"
         ).fetchall()
+        revenue = con.execute(
+            "select month, sum(mrr_usd), count(*) filter (where mrr_usd > 0), "
+            "count(*) filter (where movement_type = 'new'), "
+            "count(*) filter (where movement_type = 'churn') "
+            "from marts.fct_mrr group by month order by month desc limit 3"
+        ).fetchall()
     finally:
         con.close()
 
@@ -46,9 +52,17 @@ def print_summary(serving: Path) -> None:
             f"  {month:%Y-%m}    {_fmt_money(bookings):>14} {won:>6} {_fmt_rate(win_rate):>9} "
             f"{_fmt_rate(accuracy):>14} {open_opps:>10,}"
         )
+    print("\nRevenue, latest months (month-end MRR of resolved customers):")
+    print(f"  {'month':<10} {'MRR':>14} {'ARR':>14} {'paying':>7} {'new':>5} {'churned':>8}")
+    for month, mrr, paying, new, churned in revenue:
+        print(
+            f"  {month:%Y-%m}    {_fmt_money(mrr):>14} {_fmt_money(mrr * 12):>14} {paying:>7,} "
+            f"{new:>5} {churned:>8}"
+        )
     print(
         "\nWhere to look next:\n"
         '  revops sql -c "select * from marts.kpi_sales_monthly order by month"   (read-only SQL)\n'
+        "  revops identity-report   identity resolution scored against the planted truth\n"
         "  make ui      Dagster UI on http://127.0.0.1:3000 (assets, checks, run history)\n"
         f"  Data Docs    {serving.parent / 'data_docs' / 'index.html'}"
     )
