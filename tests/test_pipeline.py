@@ -5,6 +5,7 @@ Expected numbers are computed by hand from tests/fixtures/tiny_landing (see comm
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import pytest
@@ -310,3 +311,25 @@ def test_a_broken_mart_invariant_blocks_publishing(published_copy):
     assert "dbt_models" in _succeeded_steps(result)
     assert "serving__warehouse" not in _succeeded_steps(result)
     assert ws.serving_digest() == digest
+
+
+def test_every_suite_can_fail(tiny_published, tmp_path):
+    """A validation that fails silently is worse than none: emptied tables fail every suite,
+    and the failure names the row-count expectation."""
+    import duckdb
+
+    from orchestration.checks.suites import MART_SUITES, RAW_SUITES
+    from revops.quality import ERROR, run_suite
+
+    source, _ = tiny_published
+    database = tmp_path / "work.duckdb"
+    shutil.copy(source.warehouse / "work.duckdb", database)
+    suites = {**RAW_SUITES, **MART_SUITES}
+    con = duckdb.connect(str(database))
+    for suite in suites.values():
+        con.execute(f'delete from "{suite.schema}"."{suite.table}"')
+    con.close()
+    for suite in suites.values():
+        result = run_suite(database, suite, tmp_path / "docs")
+        assert result.severity == ERROR, suite.name
+        assert any("row_count" in o.expectation for o in result.failures if o.blocking), suite.name
