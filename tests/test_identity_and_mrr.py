@@ -156,8 +156,8 @@ def test_ids_are_stable_when_the_same_data_is_rebuilt(xs_published, tmp_path: Pa
         con.close()
 
 
-def _expected_month_end_mrr(landing: Path, months: list[pd.Timestamp]) -> dict:
-    """kpis.md MRR, recomputed: the state of each subscription at the end of each month."""
+def _expected_month_end_mrr(landing: Path, months: list[pd.Timestamp]) -> pd.DataFrame:
+    """kpis.md MRR, recomputed: each billing customer's subscriptions at each month end."""
     plans = read_csvs(landing / "finance" / "plans").drop_duplicates("plan_id", keep="last")
     plans["unit_amount"] = plans["unit_amount"].astype(float)
     plans["interval_months"] = plans["billing_interval"].map({"month": 1, "year": 12})
@@ -202,29 +202,80 @@ def _expected_month_end_mrr(landing: Path, months: list[pd.Timestamp]) -> dict:
     owner = events.groupby("subscription_id")["customer_id"].last()
     events = events[~events["subscription_id"].map(owner).isin(internal_ids)]
 
-    totals = {}
+    rows = []
     for month in months:
         end = (month + pd.offsets.MonthBegin(1)).tz_localize("UTC")
         state = events[events["occurred_at"] < end].groupby("subscription_id").last()
-        totals[month] = state["mrr_usd"].sum()
-    return totals
+        state["billing_customer_id"] = state.index.map(owner)
+        by_customer = state.groupby("billing_customer_id")["mrr_usd"].sum()
+        rows += [(month, billing, mrr) for billing, mrr in by_customer.items()]
+    return pd.DataFrame(rows, columns=["month", "billing_customer_id", "mrr_usd"])
 
 
-def test_month_end_mrr_matches_a_pandas_recomputation(xs_published):
+def test_revenue_kpis_match_a_pandas_recomputation(xs_published):
+    """Month-end MRR from the landing files in pandas, grouped by the crosswalk's customer
+    of each billing customer; then the kpis.md formulas, written again here."""
     ws, _ = xs_published
     published = pd.DataFrame(
         ws.query(
-            "select month, sum(mrr_usd), count(*) filter (where mrr_usd > 0) "
-            "from marts.fct_mrr group by month order by month"
+            "select month, mrr_usd, active_customers, new_customers, churned_customers, "
+            "logo_churn_rate, nrr, grr, arpa_usd from marts.kpi_revenue_monthly order by month"
         ),
-        columns=["month", "mrr_usd", "customers"],
+        columns=[
+            "month",
+            "mrr_usd",
+            "active",
+            "new",
+            "churned",
+            "logo_churn",
+            "nrr",
+            "grr",
+            "arpa",
+        ],
     )
-    months = [pd.Timestamp(m) for m in published["month"]]
-    expected = _expected_month_end_mrr(ws.landing, months)
+    published["month"] = pd.to_datetime(published["month"])
+    months = list(published["month"])
+    all_months = [months[0] - pd.DateOffset(months=1), *months]
+    billing = _expected_month_end_mrr(ws.landing, all_months)
+    owner = dict(
+        ws.query(
+            "select source_record_id, customer_id from marts.identity_crosswalk "
+            "where source_table = 'customers' and customer_id is not null"
+        )
+    )
+    billing["customer_id"] = billing["billing_customer_id"].map(owner)
+    mrr = (
+        billing.dropna(subset=["customer_id"])
+        .groupby(["customer_id", "month"])["mrr_usd"]
+        .sum()
+        .round(2)
+        .unstack("month", fill_value=0.0)
+        .reindex(columns=all_months, fill_value=0.0)
+    )
+    ever = mrr.gt(0).cumsum(axis=1).gt(0)
     assert published["mrr_usd"].iloc[-1] > 0
-    for (_, row), month in zip(published.iterrows(), months, strict=True):
-        # the mart rounds each customer's month-end MRR to cents
-        assert row["mrr_usd"] == pytest.approx(expected[month], abs=0.005 * row["customers"] + 1e-6)
+    for i, month in enumerate(months):
+        previous = months[i - 1] if i else months[0] - pd.DateOffset(months=1)
+        now, before = mrr[month], mrr[previous]
+        row = published.iloc[i]
+        # cents: a customer's sum can round the other way when it ends in a half cent
+        assert row["mrr_usd"] == pytest.approx(now.sum(), abs=0.011 + 0.005 * (now > 0).sum())
+        assert row["active"] == (now > 0).sum(), month
+        assert row["new"] == ((before == 0) & (now > 0) & ~ever[previous]).sum(), month
+        churned = ((before > 0) & (now == 0)).sum()
+        assert row["churned"] == churned, month
+        if (before > 0).sum():
+            assert row["logo_churn"] == pytest.approx(churned / (before > 0).sum()), month
+        assert row["arpa"] == pytest.approx(now.sum() / (now > 0).sum()), month
+        year_ago = month - pd.DateOffset(months=12)
+        if year_ago < months[0]:
+            assert pd.isna(row["nrr"]) and pd.isna(row["grr"]), month
+            continue
+        cohort = mrr[year_ago] > 0
+        base = mrr.loc[cohort, year_ago].sum()
+        assert row["nrr"] == pytest.approx(mrr.loc[cohort, month].sum() / base), month
+        capped = mrr.loc[cohort, month].clip(upper=mrr.loc[cohort, year_ago])
+        assert row["grr"] == pytest.approx(capped.sum() / base), month
     current = ws.query("select sum(current_mrr_usd) from marts.dim_customers")[0][0]
     assert current == pytest.approx(published["mrr_usd"].iloc[-1], abs=0.01)
 

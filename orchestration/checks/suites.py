@@ -205,7 +205,10 @@ RAW_SUITES: dict[tuple[str, ...], Suite] = {
     for t in TABLES
 }
 
-RATE_COLUMNS = {"kpi_sales_monthly": ["win_rate", "forecast_accuracy", "renewal_rate"]}
+RATE_COLUMNS = {
+    "kpi_sales_monthly": ["win_rate", "forecast_accuracy", "renewal_rate"],
+    "kpi_revenue_monthly": ["logo_churn_rate", "grr"],
+}
 
 
 def month_spine_complete(column: str = "month") -> Expect:
@@ -345,6 +348,35 @@ MART_SUITES: dict[tuple[str, ...], Suite] = {
                 "test_records_excluded) > records",
                 "source_table",
             ),
+        ],
+    ),
+    ("marts", "kpi_revenue_monthly"): Suite(
+        name="marts_kpi_revenue_monthly",
+        schema="marts",
+        table="kpi_revenue_monthly",
+        expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            expect("ExpectColumnValuesToBeUnique", column="month"),
+            *[between(c, 0, 1) for c in RATE_COLUMNS["kpi_revenue_monthly"]],
+            *[at_least(c, 0) for c in ["mrr_usd", "active_customers", "nrr", "arpa_usd"]],
+            month_spine_complete(),
+            no_rows(
+                "the MRR bridge closes: previous MRR + movements = MRR",
+                "month in (select month from (select month, mrr_usd - coalesce(lag(mrr_usd) "
+                "over (order by month), 0) - new_mrr_usd - expansion_mrr_usd "
+                "- reactivation_mrr_usd - contraction_mrr_usd - churned_mrr_usd as gap "
+                "from {batch}) where abs(gap) > 0.05)",
+                "month",
+            ),
+            no_rows(
+                "MRR equals the detail in fct_mrr",
+                "month in (select k.month from {batch} k left join (select month, "
+                "sum(mrr_usd) as mrr from marts.fct_mrr group by month) f using (month) "
+                "where abs(k.mrr_usd - coalesce(f.mrr, 0)) > 0.01)",
+                "month",
+            ),
+            no_rows("ARR is 12 x MRR", "abs(arr_usd - 12 * mrr_usd) > 0.05", "month"),
+            no_rows("NRR is at least GRR", "nrr < grr - 1e-9", "month"),
         ],
     ),
 }
