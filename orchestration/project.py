@@ -23,7 +23,13 @@ dbt_project = DbtProject(
 
 
 def _newest_source_mtime() -> float:
-    roots = [REPO_ROOT / "models", REPO_ROOT / "seeds", DBT_PROJECT_DIR / "macros"]
+    roots = [
+        REPO_ROOT / "models",
+        REPO_ROOT / "seeds",
+        DBT_PROJECT_DIR / "macros",
+        DBT_PROJECT_DIR / "semantic_models",
+        DBT_PROJECT_DIR / "tests",
+    ]
     files = [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
     files += [DBT_PROJECT_DIR / "dbt_project.yml", PROFILES_DIR / "profiles.yml"]
     return max(p.stat().st_mtime for p in files)

@@ -47,6 +47,31 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return run_validate()
 
 
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from revops.metrics import SemanticLayer, SemanticLayerError, print_table
+
+    try:
+        with SemanticLayer(paths.serving_db()) as layer:
+            if args.metrics_command == "list":
+                for name, kind, description, dimensions in layer.metrics():
+                    print(f"{name:<26} {kind:<8} {description}")
+                    if args.dimensions:
+                        print(f"{'':<35} by: {', '.join(dimensions)}")
+                return 0
+            table = layer.query(
+                metrics=args.metrics.split(","),
+                group_by=args.group_by.split(",") if args.group_by else None,
+                where=args.where,
+                order_by=args.order_by.split(",") if args.order_by else None,
+                limit=args.limit,
+            )
+    except SemanticLayerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print_table(table, args.format)
+    return 0
+
+
 def _cmd_identity_report(args: argparse.Namespace) -> int:
     from revops.identity_report import print_identity_report
 
@@ -137,6 +162,34 @@ def build_parser() -> argparse.ArgumentParser:
         "what failed; exits 1 when a blocking expectation fails. Builds the Data Docs.",
     )
     val.set_defaults(func=_cmd_validate)
+
+    met = sub.add_parser(
+        "metrics",
+        help="list and query the semantic layer's metrics (MetricFlow) on the serving file",
+        description="Every KPI defined once (dbt_project/semantic_models/), answered from the "
+        "published serving.duckdb, read-only, so it works while a refresh runs.",
+    )
+    met_sub = met.add_subparsers(dest="metrics_command", required=True)
+    met_list = met_sub.add_parser("list", help="every metric with its type and description")
+    met_list.add_argument(
+        "--dimensions", action="store_true", help="also list the dimensions of each metric"
+    )
+    met_query = met_sub.add_parser(
+        "query",
+        help="query metrics",
+        description="Example: revops metrics query --metrics mrr_usd,logo_churn_rate "
+        "--group-by metric_time__month,customer__region --where "
+        "\"{{ Dimension('customer__region') }} = 'emea'\" --format csv",
+    )
+    met_query.add_argument("--metrics", required=True, help="comma-separated metric names")
+    met_query.add_argument(
+        "--group-by", help="comma-separated: metric_time__month, customer__region, ..."
+    )
+    met_query.add_argument("--where", action="append", help="a MetricFlow filter (repeatable)")
+    met_query.add_argument("--order-by", help="comma-separated; prefix - for descending")
+    met_query.add_argument("--limit", type=int)
+    met_query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    met.set_defaults(func=_cmd_metrics)
 
     ident = sub.add_parser(
         "identity-report",

@@ -39,7 +39,9 @@ def _remove_abandoned_partials(serving_db: Path) -> None:
             partial.unlink(missing_ok=True)
 
 
-def publish(work_db: Path, serving_db: Path, run_id: str) -> PublishResult:
+def publish(
+    work_db: Path, serving_db: Path, run_id: str, semantic_manifest: Path | None = None
+) -> PublishResult:
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_partials(serving_db)
     staged = serving_db.with_name(f".{serving_db.name}.{os.getpid()}.partial")
@@ -68,6 +70,7 @@ def publish(work_db: Path, serving_db: Path, run_id: str) -> PublishResult:
                 )[0][0]
             as_of = _rows(con, "select max(as_of_date) from work.intermediate.int_as_of_date")[0][0]
             _record_refresh(con, serving_db, run_id, as_of, len(tables))
+            _store_semantic_manifest(con, semantic_manifest)
             con.execute("detach work")
             con.execute("checkpoint")
         finally:
@@ -83,6 +86,14 @@ def publish(work_db: Path, serving_db: Path, run_id: str) -> PublishResult:
         as_of_date=None if as_of is None else str(as_of),
         bytes=serving_db.stat().st_size,
     )
+
+
+def _store_semantic_manifest(con, semantic_manifest: Path | None) -> None:
+    """The metric definitions of this run, beside its data: `revops metrics` reads them here."""
+    if semantic_manifest is None or not semantic_manifest.exists():
+        return
+    con.execute("create table meta.semantic_manifest (manifest_json varchar)")
+    con.execute("insert into meta.semantic_manifest values (?)", [semantic_manifest.read_text()])
 
 
 def _record_refresh(con, serving_db: Path, run_id: str, as_of, table_count: int) -> None:

@@ -1,9 +1,12 @@
 """The publish step: runs only after every mart was built and every blocking check passed."""
 
+from pathlib import Path
+
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.assets.dbt import mart_keys
 from orchestration.assets.raw import WAREHOUSE_POOL
+from orchestration.project import dbt_project
 from revops.paths import serving_db, work_db
 from revops.publish import publish
 
@@ -22,7 +25,8 @@ SERVING_KEY = AssetKey(["serving", "warehouse"])
     ),
 )
 def serving_warehouse(context: AssetExecutionContext) -> MaterializeResult:
-    result = publish(work_db(), serving_db(), context.run.run_id)
+    semantic_manifest = Path(dbt_project.manifest_path).with_name("semantic_manifest.json")
+    result = publish(work_db(), serving_db(), context.run.run_id, semantic_manifest)
     context.log.info(f"published {len(result.tables)} tables to {result.path}")
     return MaterializeResult(
         metadata={
