@@ -1,0 +1,117 @@
+-- One row per current, non-internal new_business opportunity with its funnel channel
+-- (kpis.md "Funnel"): the funnel channel of its primary contact's person, else of the
+-- customer's earliest-lead person (the person of the customer's earliest non-internal
+-- lead; ties on created_at: the smaller lead_id as text), else its lead_source if that is
+-- a contract channel, else 'unknown'. channel_rule says which one applied.
+with opportunities as (
+    select * from {{ ref('stg_sales__opportunities') }}
+),
+
+classified as (
+    select * from {{ ref('int_opportunities_classified') }}
+),
+
+crosswalk as (
+    select * from {{ ref('identity_crosswalk') }}
+),
+
+leads as (
+    select * from {{ ref('stg_marketing__leads') }}
+),
+
+funnel_people as (
+    select * from {{ ref('int_funnel_people_entered') }}
+),
+
+new_business as (
+    select opportunities.*
+    from opportunities
+    inner join classified using (opportunity_id)
+    where opportunities.opportunity_type = 'new_business'
+        and not classified.is_internal
+),
+
+opportunity_customers as (
+    select source_record_id as opportunity_id, customer_id
+    from crosswalk
+    where source_system = 'sales' and source_table = 'opportunities'
+),
+
+contact_people as (
+    select source_record_id as contact_id, person_id
+    from crosswalk
+    where source_system = 'sales' and source_table = 'contacts'
+        and person_id is not null
+),
+
+-- the person of each customer's earliest non-internal lead
+customer_first_lead_people as (
+    select
+        crosswalk.customer_id,
+        crosswalk.person_id
+    from crosswalk
+    inner join leads on crosswalk.source_record_id = leads.lead_id
+    where crosswalk.source_system = 'marketing'
+        and crosswalk.source_table = 'leads'
+        and crosswalk.customer_id is not null
+        and not leads.is_internal
+    qualify row_number() over (
+        partition by crosswalk.customer_id
+        order by leads.created_at, cast(leads.lead_id as varchar)
+    ) = 1
+),
+
+channeled as (
+    select
+        new_business.opportunity_id,
+        opportunity_customers.customer_id,
+        new_business.created_at,
+        new_business.close_date,
+        new_business.is_closed,
+        new_business.is_won,
+        new_business.amount_usd,
+        contact_funnel.channel as primary_contact_channel,
+        customer_funnel.channel as customer_first_lead_channel,
+        case
+            when new_business.lead_source in {{ contract_channels() }}
+                then new_business.lead_source
+        end as lead_source_channel
+    from new_business
+    left join opportunity_customers using (opportunity_id)
+    left join contact_people
+        on new_business.primary_contact_id = contact_people.contact_id
+    left join funnel_people as contact_funnel
+        on contact_people.person_id = contact_funnel.person_id
+    left join customer_first_lead_people
+        on opportunity_customers.customer_id = customer_first_lead_people.customer_id
+    left join funnel_people as customer_funnel
+        on customer_first_lead_people.person_id = customer_funnel.person_id
+),
+
+final as (
+    select
+        opportunity_id,
+        customer_id,
+        created_at,
+        {{ month_of('created_at') }} as created_month,
+        close_date,
+        {{ month_of('close_date') }} as close_month,
+        is_closed,
+        is_won,
+        amount_usd,
+        coalesce(
+            primary_contact_channel,
+            customer_first_lead_channel,
+            lead_source_channel,
+            'unknown'
+        ) as channel,
+        case
+            when primary_contact_channel is not null then 'primary_contact'
+            when customer_first_lead_channel is not null then 'customer_earliest_lead'
+            when lead_source_channel is not null then 'lead_source'
+            else 'unknown'
+        end as channel_rule
+    from channeled
+)
+
+select * from final
