@@ -10,8 +10,8 @@ from revops.quality import ERROR, WARN, run_suite
 
 
 def run_validate() -> int:
+    from orchestration.checks.catalog import ALL_SUITES
     from orchestration.checks.runtime import freshness_expectations, volume_expectations
-    from orchestration.checks.suites import MART_SUITES, RAW_SUITES
 
     work = paths.work_db()
     if not work.exists():
@@ -23,7 +23,7 @@ def run_validate() -> int:
     docs = paths.warehouse_dir() / "data_docs"
     started = time.perf_counter()
     blocking = warnings = 0
-    for suite in [*RAW_SUITES.values(), *MART_SUITES.values()]:
+    for suite in ALL_SUITES.values():
         extra = []
         if suite.schema == "raw":
             extra = [*volume_expectations(suite.table), *freshness_expectations(suite.table)]

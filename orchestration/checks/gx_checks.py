@@ -16,9 +16,8 @@ from dagster import (
 )
 
 from orchestration.assets.raw import WAREHOUSE_POOL
+from orchestration.checks.catalog import ALL_SUITES
 from orchestration.checks.runtime import freshness_expectations, volume_expectations
-from orchestration.checks.suites import MART_SUITES, RAW_SUITES
-from orchestration.checks.suites_marketing import MARKETING_SUITES
 from revops.paths import warehouse_dir, work_db
 from revops.quality import ERROR, Suite, run_suite
 
@@ -72,7 +71,4 @@ def build_gx_check(asset_key: AssetKey, suite: Suite) -> AssetChecksDefinition:
     return _check
 
 
-gx_checks = [
-    build_gx_check(AssetKey(list(key)), suite)
-    for key, suite in {**RAW_SUITES, **MART_SUITES, **MARKETING_SUITES}.items()
-]
+gx_checks = [build_gx_check(AssetKey(list(key)), suite) for key, suite in ALL_SUITES.items()]

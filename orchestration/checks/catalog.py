@@ -1,0 +1,13 @@
+"""Every Great Expectations suite of the project, keyed by the asset it validates: the raw
+tables' contract suites and each mart domain's suites. Checks, `revops validate` and the
+tests all read this one list."""
+
+from orchestration.checks.suites import MART_SUITES, RAW_SUITES
+from orchestration.checks.suites_marketing import MARKETING_SUITES
+from revops.quality import Suite
+
+ALL_SUITES: dict[tuple[str, ...], Suite] = {
+    **RAW_SUITES,
+    **MART_SUITES,
+    **MARKETING_SUITES,
+}
