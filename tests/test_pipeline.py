@@ -141,8 +141,9 @@ def test_every_gx_suite_ran_and_none_blocked(tiny_published):
     _, result = tiny_published
     gx = {name: e for name, e in _check_evaluations(result).items() if name.startswith("gx_")}
     from orchestration.checks.suites import MART_SUITES, RAW_SUITES
+    from orchestration.checks.suites_success import SUCCESS_SUITES
 
-    assert len(gx) == len(RAW_SUITES) + len(MART_SUITES) == 21 + 7
+    assert len(gx) == len(RAW_SUITES) + len(MART_SUITES) + len(SUCCESS_SUITES) == 21 + 7 + 3
     for name, evaluation in gx.items():
         assert evaluation.metadata["failed"].value == 0, name
         assert evaluation.metadata["data_docs"].value.startswith("file://")

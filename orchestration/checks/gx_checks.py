@@ -18,6 +18,7 @@ from dagster import (
 from orchestration.assets.raw import WAREHOUSE_POOL
 from orchestration.checks.runtime import freshness_expectations, volume_expectations
 from orchestration.checks.suites import MART_SUITES, RAW_SUITES
+from orchestration.checks.suites_success import SUCCESS_SUITES
 from revops.paths import warehouse_dir, work_db
 from revops.quality import ERROR, Suite, run_suite
 
@@ -73,5 +74,5 @@ def build_gx_check(asset_key: AssetKey, suite: Suite) -> AssetChecksDefinition:
 
 gx_checks = [
     build_gx_check(AssetKey(list(key)), suite)
-    for key, suite in {**RAW_SUITES, **MART_SUITES}.items()
+    for key, suite in {**RAW_SUITES, **MART_SUITES, **SUCCESS_SUITES}.items()
 ]
