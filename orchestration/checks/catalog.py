@@ -4,10 +4,12 @@ tests all read this one list."""
 
 from orchestration.checks.suites import MART_SUITES, RAW_SUITES
 from orchestration.checks.suites_marketing import MARKETING_SUITES
+from orchestration.checks.suites_success import SUCCESS_SUITES
 from revops.quality import Suite
 
 ALL_SUITES: dict[tuple[str, ...], Suite] = {
     **RAW_SUITES,
     **MART_SUITES,
     **MARKETING_SUITES,
+    **SUCCESS_SUITES,
 }

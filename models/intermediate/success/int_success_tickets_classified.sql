@@ -1,0 +1,66 @@
+-- One row per current, non-internal ticket (kpis.md "Success"), with the parts the
+-- success KPIs count: the UTC month it was created and (validly) solved, its CSAT score
+-- when it is 1-5, and its first-response and resolution hours when they are not negative.
+-- A solve before creation is ignored: such a ticket counts as not solved anywhere.
+with tickets as (
+    select * from {{ ref('stg_success__tickets') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_sales__accounts') }}
+),
+
+crosswalk as (
+    select * from {{ ref('identity_crosswalk') }}
+    where source_system = 'success' and source_table = 'tickets'
+),
+
+flagged as (
+    select
+        tickets.*,
+        tickets.is_internal
+            or coalesce(crosswalk.is_internal, false)
+            or coalesce(accounts.is_internal, false) as is_internal_any,
+        crosswalk.customer_id
+    from tickets
+    left join crosswalk on tickets.ticket_id = crosswalk.source_record_id
+    left join accounts on tickets.account_id = accounts.account_id
+),
+
+durations as (
+    select
+        ticket_id,
+        customer_id,
+        priority,
+        status,
+        created_at,
+        first_response_at,
+        solved_at,
+        csat_score,
+        date_diff('second', created_at, first_response_at) / 3600.0 as first_response_hours_raw,
+        date_diff('second', created_at, solved_at) / 3600.0 as resolution_hours_raw
+    from flagged
+    where not is_internal_any
+),
+
+final as (
+    select
+        ticket_id,
+        customer_id,
+        priority,
+        status,
+        created_at,
+        {{ month_of('created_at') }} as created_month,
+        case when resolution_hours_raw >= 0 then solved_at end as solved_at,
+        case when resolution_hours_raw >= 0 then {{ month_of('solved_at') }} end as solved_month,
+        coalesce(resolution_hours_raw >= 0, false) as is_solved,
+        case
+            when resolution_hours_raw >= 0 and csat_score between 1 and 5 then csat_score
+        end as csat_score,
+        case when first_response_hours_raw >= 0 then first_response_hours_raw end
+            as first_response_hours,
+        case when resolution_hours_raw >= 0 then resolution_hours_raw end as resolution_hours
+    from durations
+)
+
+select * from final
