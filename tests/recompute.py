@@ -52,3 +52,59 @@ def to_usd(frame: pd.DataFrame, amount: str, on: str, rates: pd.DataFrame) -> pd
             rows.loc[matched["index"], amount].to_numpy() * matched["rate_to_usd"].to_numpy()
         )
     return result
+
+
+def month_end_mrr_by_billing_customer(landing: Path, months: list[pd.Timestamp]) -> pd.DataFrame:
+    """kpis.md MRR, recomputed: each billing customer's subscriptions at each month end."""
+    plans = read_csvs(landing / "finance" / "plans").drop_duplicates("plan_id", keep="last")
+    plans["unit_amount"] = plans["unit_amount"].astype(float)
+    plans["interval_months"] = plans["billing_interval"].map({"month": 1, "year": 12})
+    events = read_csvs(landing / "finance" / "subscription_events")
+    events = events.drop_duplicates("event_id", keep="last")
+    events["occurred_at"] = pd.to_datetime(events["occurred_at"], utc=True, format="ISO8601")
+    events["quantity"] = events["quantity"].astype(float)
+    events["discount_pct"] = events["discount_pct"].astype(float).fillna(0)
+    events = events.sort_values(["subscription_id", "occurred_at", "event_id"])
+    events = events.merge(
+        plans[["plan_id", "unit_amount", "interval_months", "currency"]],
+        on="plan_id",
+        how="left",
+        suffixes=("_event", ""),
+    )
+
+    grouped = events.groupby("subscription_id")
+    changed = (
+        (events["plan_id"] != grouped["plan_id"].shift())
+        | (events["quantity"] != grouped["quantity"].shift())
+        | (events["discount_pct"] != grouped["discount_pct"].shift())
+    )
+    first = grouped.cumcount() == 0
+    setting = first | (events["event_type"] == "reactivated") | changed
+    events["rate_at"] = events["occurred_at"].where(setting)
+    events["rate_at"] = events.groupby("subscription_id")["rate_at"].ffill()
+    events["rate_on"] = events["rate_at"].dt.tz_convert(None).dt.normalize()
+    live = events["status"].isin(["active", "past_due"])
+    events["mrr"] = (
+        events["quantity"]
+        * events["unit_amount"]
+        * (1 - events["discount_pct"] / 100)
+        / events["interval_months"]
+    ).where(live, 0.0)
+    events["mrr_usd"] = to_usd(events, "mrr", "rate_on", usd_rates(landing))
+
+    customers = newest(read_csvs(landing / "finance" / "customers"), ["customer_id"])
+    internal = customers["email"].str.strip().str.lower().str.contains(
+        r"@(?:[a-z0-9-]+\.)*example\.com$", na=False
+    ) | customers["name"].str.lower().str.contains("test", na=False)
+    internal_ids = set(customers.loc[internal, "customer_id"])
+    owner = events.groupby("subscription_id")["customer_id"].last()
+    events = events[~events["subscription_id"].map(owner).isin(internal_ids)]
+
+    rows = []
+    for month in months:
+        end = (month + pd.offsets.MonthBegin(1)).tz_localize("UTC")
+        state = events[events["occurred_at"] < end].groupby("subscription_id").last()
+        state["billing_customer_id"] = state.index.map(owner)
+        by_customer = state.groupby("billing_customer_id")["mrr_usd"].sum()
+        rows += [(month, billing, mrr) for billing, mrr in by_customer.items()]
+    return pd.DataFrame(rows, columns=["month", "billing_customer_id", "mrr_usd"])

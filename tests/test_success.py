@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .recompute import newest, read_csvs
-from .test_identity_and_mrr import _expected_month_end_mrr
+from .recompute import month_end_mrr_by_billing_customer, newest, read_csvs
 
 INTERNAL_EMAIL = r"@(?:[a-z0-9-]+\.)*example\.com$"
 
@@ -170,7 +169,7 @@ def month_end_mrr(xs_published) -> pd.DataFrame:
     months = [pd.Timestamp(m) for (m,) in ws.query("select month from marts.kpi_revenue_monthly")]
     months.sort()
     all_months = [months[0] - pd.DateOffset(months=1), *months]
-    billing = _expected_month_end_mrr(ws.landing, all_months)
+    billing = month_end_mrr_by_billing_customer(ws.landing, all_months)
     owner = dict(
         ws.query(
             "select source_record_id, customer_id from marts.identity_crosswalk "
