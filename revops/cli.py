@@ -47,6 +47,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return run_validate()
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from revops.bench import run_bench
+
+    for _ in range(args.repeat):
+        run_bench(args.scale, Path(args.out).resolve(), keep=args.keep)
+    return 0
+
+
 def _cmd_metrics(args: argparse.Namespace) -> int:
     from revops.metrics import SemanticLayer, SemanticLayerError, print_table
 
@@ -162,6 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
         "what failed; exits 1 when a blocking expectation fails. Builds the Data Docs.",
     )
     val.set_defaults(func=_cmd_validate)
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure time, rows/s and peak memory per stage at a data scale",
+        description="In a scratch folder: generate, full refresh (per-stage times, ten slowest "
+        "dbt models, peak memory of the process tree), analyst queries on the serving file, "
+        "and an engine floor (the same compiled SQL and tests in one DuckDB process, no "
+        "Dagster, no dbt). Writes bench-<scale>.json and .md to --out.",
+    )
+    bench.add_argument("--scale", choices=["xs", "s", "m", "l"], default="xs")
+    bench.add_argument("--repeat", type=int, default=1, help="run the whole benchmark N times")
+    bench.add_argument("--out", default="benchmarks/results", help="where results are written")
+    bench.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    bench.set_defaults(func=_cmd_bench)
 
     met = sub.add_parser(
         "metrics",

@@ -1,0 +1,357 @@
+"""`revops bench`: where the time and memory go, per stage, at a data scale.
+
+Runs in a scratch folder (never the user's warehouse): generate, a full refresh in a child
+process (wall time, peak memory of the whole process tree, per-stage times from the run's
+Dagster event log, the ten slowest dbt models), the analyst queries on the serving file, and
+an engine floor: the same load, the same compiled dbt SQL and dbt tests, and the same
+publish as plain DuckDB statements in this process, with no Dagster and no dbt.
+Writes <out>/bench-<scale>.json and .md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from revops import paths
+
+ANALYST_QUERIES = {
+    "monthly revenue KPIs": "select * from marts.kpi_revenue_monthly order by month",
+    "journey of one customer": (
+        "select * from marts.fct_customer_journey where customer_id = "
+        "(select customer_id from marts.dim_customers order by current_mrr_usd desc limit 1) "
+        "order by event_number"
+    ),
+    "funnel by channel": (
+        "select channel, sum(leads), sum(mqls), sum(sqls), sum(opportunities), sum(won) "
+        "from marts.kpi_funnel_monthly group by channel order by channel"
+    ),
+}
+
+
+class TreeMemory:
+    """Peak resident memory of a process and all its descendants, polled from /proc."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        self.pid, self.interval, self.peak_bytes = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.peak_bytes = max(self.peak_bytes, _tree_rss(self.pid))
+            self._stop.wait(self.interval)
+
+
+def _tree_rss(pid: int) -> int:
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def _timed_child(command: list[str], env: dict, log: Path) -> tuple[float, int, int]:
+    """(seconds, peak tree memory in bytes, exit code) of a child process."""
+    started = time.perf_counter()
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        with TreeMemory(process.pid) as memory:
+            code = process.wait()
+    return time.perf_counter() - started, memory.peak_bytes, code
+
+
+def _stage_seconds(dagster_home: Path) -> dict[str, float]:
+    """Summed step durations of the latest run, grouped by stage."""
+    from dagster import DagsterEventType, DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    start, end = {}, {}
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        run = instance.get_runs(limit=1)[0]
+        for record in instance.get_records_for_run(run.run_id).records:
+            entry = record.event_log_entry
+            if entry.dagster_event is None:
+                continue
+            kind = entry.dagster_event.event_type
+            if kind == DagsterEventType.STEP_START:
+                start[entry.step_key] = entry.timestamp
+            elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+                end[entry.step_key] = entry.timestamp
+    stages: dict[str, float] = defaultdict(float)
+    for step, began in start.items():
+        if "_gx_marts" in step:
+            stage = "gates (marts)"
+        elif "_gx_raw" in step:
+            stage = "gates (raw)"
+        elif step.startswith("raw__"):
+            stage = "load raw"
+        elif step == "dbt_models":
+            stage = "dbt build"
+        else:
+            stage = "publish"
+        stages[stage] += end.get(step, began) - began
+    return dict(stages)
+
+
+def _dbt_run_dir(target: Path) -> Path:
+    runs = [p for p in target.glob("dbt_models-*") if (p / "run_results.json").exists()]
+    return max(runs, key=lambda p: p.stat().st_mtime)
+
+
+def _slowest_models(run_dir: Path, count: int = 10) -> list[tuple[str, float]]:
+    results = json.loads((run_dir / "run_results.json").read_text())["results"]
+    models = [
+        (r["unique_id"].split(".")[-1], r["execution_time"])
+        for r in results
+        if r["unique_id"].startswith("model.")
+    ]
+    return sorted(models, key=lambda m: -m[1])[:count]
+
+
+def _query_seconds(serving: Path) -> dict[str, float]:
+    from revops.metrics import SemanticLayer
+
+    timings = {}
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        for name, sql in ANALYST_QUERIES.items():
+            runs = []
+            for _ in range(3):
+                began = time.perf_counter()
+                con.execute(sql).fetchall()
+                runs.append(time.perf_counter() - began)
+            timings[name] = statistics.median(runs)
+    finally:
+        con.close()
+    with SemanticLayer(serving) as layer:
+        runs = []
+        for _ in range(3):
+            began = time.perf_counter()
+            layer.query(["mrr_usd", "logo_churn_rate"], group_by=["metric_time__month"])
+            runs.append(time.perf_counter() - began)
+        timings["metric query (semantic layer)"] = statistics.median(runs)
+    return timings
+
+
+def engine_floor(landing: Path, run_dir: Path, scratch: Path) -> dict[str, float]:
+    """The same work without orchestration: load with the same loader, run every model's
+    compiled SQL and every dbt test in dependency order, copy the marts to a new file."""
+    from revops.contract import TABLES
+    from revops.loading import load_table
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    order = _topological(nodes)
+    database = scratch / "floor.duckdb"
+    database.unlink(missing_ok=True)
+    con = duckdb.connect(str(database), config={"preserve_insertion_order": False})
+    # the compiled SQL names the database dbt wrote ("work"); this file answers to it
+    con.execute("set TimeZone = 'UTC'")
+    floor: dict[str, float] = {}
+    try:
+        began = time.perf_counter()
+        con.execute("create schema if not exists raw")
+        for table in TABLES:
+            load_table(con, landing, table)
+        floor["load raw"] = time.perf_counter() - began
+
+        began = time.perf_counter()
+        for unique_id in order:
+            node = nodes[unique_id]
+            relation = f'"{node["schema"]}"."{node["alias"]}"'
+            con.execute(f'create schema if not exists "{node["schema"]}"')
+            if node["resource_type"] == "seed":
+                seed = paths.REPO_ROOT / "seeds" / Path(node["original_file_path"]).name
+                con.execute(
+                    f"create or replace table {relation} as select * from read_csv('{seed}')"
+                )
+            elif node["resource_type"] == "model":
+                sql = node["compiled_code"].replace('"work".', "")
+                con.execute(f"create or replace table {relation} as {sql}")
+        floor["dbt build"] = time.perf_counter() - began
+
+        began = time.perf_counter()
+        for node in nodes.values():
+            if node["resource_type"] == "test" and node.get("compiled_code"):
+                sql = node["compiled_code"].replace('"work".', "")
+                con.execute(f"select count(*) from ({sql})").fetchall()
+        floor["dbt tests"] = time.perf_counter() - began
+
+        began = time.perf_counter()
+        published = scratch / "floor-serving.duckdb"
+        published.unlink(missing_ok=True)
+        con.execute(f"attach '{published}' as published")
+        con.execute("create schema published.marts")
+        marts = con.execute(
+            "select table_name from duckdb_tables() where database_name = 'floor' "
+            "and schema_name = 'marts'"
+        ).fetchall()
+        for (table,) in marts:
+            con.execute(f'create table published.marts."{table}" as select * from marts."{table}"')
+        con.execute("detach published")
+        floor["publish"] = time.perf_counter() - began
+    finally:
+        con.close()
+    return floor
+
+
+def _topological(nodes: dict) -> list[str]:
+    """Models and seeds in an order where every parent comes first."""
+    wanted = {k for k, n in nodes.items() if n["resource_type"] in ("model", "seed")}
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(unique_id: str) -> None:
+        if unique_id in seen or unique_id not in wanted:
+            return
+        seen.add(unique_id)
+        for parent in nodes[unique_id].get("depends_on", {}).get("nodes", []):
+            visit(parent)
+        done.append(unique_id)
+
+    for unique_id in sorted(wanted):
+        visit(unique_id)
+    return done
+
+
+def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"revops-bench-{scale}-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    landing, warehouse, home = scratch / "landing", scratch / "warehouse", scratch / "dagster"
+    target = f"target-bench-{os.getpid()}"
+    env = {
+        **os.environ,
+        "REVOPS_LANDING_DIR": str(landing),
+        "REVOPS_WAREHOUSE_DIR": str(warehouse),
+        "DAGSTER_HOME": str(home),
+        "DBT_TARGET_PATH": target,
+    }
+    revops = str(Path(sys.executable).with_name("revops"))
+    result: dict = {
+        "scale": scale,
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+    }
+    try:
+        print(f"[bench {scale}] generate ...", flush=True)
+        seconds, peak, code = _timed_child(
+            [revops, "generate", "--scale", scale, "--out", str(landing)], env, scratch / "gen.log"
+        )
+        if code:
+            raise RuntimeError(f"generate failed, see {scratch / 'gen.log'}")
+        landed_rows = _landed_rows(landing)
+        result["generate"] = {"seconds": seconds, "peak_bytes": peak, "rows": landed_rows}
+
+        print(f"[bench {scale}] full refresh ({landed_rows:,} landed rows) ...", flush=True)
+        seconds, peak, code = _timed_child([revops, "refresh"], env, scratch / "refresh.log")
+        if code:
+            raise RuntimeError(f"refresh failed, see {scratch / 'refresh.log'}")
+        result["refresh"] = {
+            "seconds": seconds,
+            "peak_bytes": peak,
+            "rows_per_second": landed_rows / seconds,
+            "stages": _stage_seconds(home),
+        }
+        run_dir = _dbt_run_dir(paths.DBT_PROJECT_DIR / target)
+        result["slowest_models"] = _slowest_models(run_dir)
+
+        print(f"[bench {scale}] analyst queries ...", flush=True)
+        result["queries"] = _query_seconds(warehouse / "serving.duckdb")
+
+        print(f"[bench {scale}] engine floor (same SQL, no Dagster, no dbt) ...", flush=True)
+        began = time.perf_counter()
+        result["floor"] = engine_floor(landing, run_dir, scratch)
+        result["floor_seconds"] = time.perf_counter() - began
+    finally:
+        shutil.rmtree(paths.DBT_PROJECT_DIR / target, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    (out / f"bench-{scale}.json").write_text(json.dumps(result, indent=2))
+    markdown = to_markdown(result)
+    (out / f"bench-{scale}.md").write_text(markdown)
+    print(markdown)
+    return result
+
+
+def _landed_rows(landing: Path) -> int:
+    con = duckdb.connect()
+    try:
+        total = 0
+        for file in landing.glob("*/*/*"):
+            if file.parts[-3] == "_truth":
+                continue
+            reader = {".csv": "read_csv", ".parquet": "read_parquet", ".jsonl": "read_json"}
+            if file.suffix in reader:
+                sql = f"select count(*) from {reader[file.suffix]}('{file}')"
+                total += con.execute(sql).fetchall()[0][0]
+        return total
+    finally:
+        con.close()
+
+
+def to_markdown(r: dict) -> str:
+    mib = 2**20
+    refresh, floor = r["refresh"], r["floor"]
+    lines = [
+        f"### Scale {r['scale']} ({r['generate']['rows']:,} landed rows, {r['cpus']} CPUs, "
+        f"{r['measured_at']})",
+        "",
+        "| stage | pipeline s | floor s | pipeline / floor |",
+        "|---|---:|---:|---:|",
+    ]
+    floor_of = {
+        "load raw": floor["load raw"],
+        "dbt build": floor["dbt build"] + floor["dbt tests"],
+        "publish": floor["publish"],
+    }
+    for stage, seconds in sorted(refresh["stages"].items()):
+        base = floor_of.get(stage)
+        ratio = f"{seconds / base:.1f}x" if base else "-"
+        lines.append(f"| {stage} | {seconds:.1f} | {base or 0:.1f} | {ratio} |")
+    total_floor = sum(floor.values())
+    lines += [
+        f"| **full refresh, wall** | **{refresh['seconds']:.1f}** | **{total_floor:.1f}** "
+        f"| **{refresh['seconds'] / total_floor:.1f}x** |",
+        "",
+        f"generate {r['generate']['seconds']:.1f} s (peak {r['generate']['peak_bytes'] / mib:,.0f}"
+        f" MiB); refresh peak memory {refresh['peak_bytes'] / mib:,.0f} MiB (process tree), "
+        f"{refresh['rows_per_second']:,.0f} landed rows/s",
+        "",
+        "| analyst query | median s |",
+        "|---|---:|",
+        *[f"| {name} | {seconds:.3f} |" for name, seconds in r["queries"].items()],
+        "",
+        "slowest dbt models: "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r["slowest_models"]),
+        "",
+    ]
+    return "\n".join(lines)

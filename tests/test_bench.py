@@ -1,0 +1,28 @@
+"""`revops bench --scale xs` works end to end (CI runs only xs: benchmarks are not timed tests)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REVOPS = str(Path(sys.executable).with_name("revops"))
+
+
+def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
+    done = subprocess.run(
+        [REVOPS, "bench", "--scale", "xs", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads((tmp_path / "bench-xs.json").read_text())
+    stages = result["refresh"]["stages"]
+    assert {"load raw", "dbt build", "gates (raw)", "gates (marts)", "publish"} <= set(stages)
+    assert result["refresh"]["peak_bytes"] > 0 and result["generate"]["rows"] > 0
+    assert all(seconds > 0 for seconds in result["floor"].values())
+    assert len(result["slowest_models"]) == 10
+    assert set(result["queries"]) >= {"monthly revenue KPIs", "metric query (semantic layer)"}
+    table = (tmp_path / "bench-xs.md").read_text()
+    assert "| **full refresh, wall** |" in table
