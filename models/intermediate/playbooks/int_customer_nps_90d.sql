@@ -26,9 +26,9 @@ recent as (
     cross join as_of
     where crosswalk.customer_id is not null
         and responses.score between 0 and 10
-        and responses.responded_at < cast(as_of.as_of_date + interval 1 day as timestamptz)
+        and responses.responded_at < cast(as_of.as_of_date + interval 1 day as timestamp)
         and responses.responded_at
-            >= cast(as_of.as_of_date + interval 1 day as timestamptz) - interval 90 day
+            >= cast(as_of.as_of_date + interval 1 day as timestamp) - interval 90 day
 ),
 
 final as (

@@ -41,7 +41,7 @@ final as (
         'subscription_events' as source_table,
         flagged.event_id as source_record_id,
         flagged.detected_on,
-        flagged.monthly_discount * fx.rate_to_usd as amount_at_risk_usd
+        round(flagged.monthly_discount * fx.rate_to_usd, 2) as amount_at_risk_usd
     from flagged
     {{ join_usd_rate('fx', 'flagged.currency', 'flagged.detected_on') }}
 )

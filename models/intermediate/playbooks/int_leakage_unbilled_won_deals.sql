@@ -72,7 +72,7 @@ final as (
         'opportunities' as source_table,
         won.opportunity_id as source_record_id,
         cast(won.close_date + interval 31 day as date) as detected_on,
-        won.amount_usd as amount_at_risk_usd
+        round(won.amount_usd, 2) as amount_at_risk_usd
     from won
     left join billed using (opportunity_id)
     where billed.opportunity_id is null

@@ -18,9 +18,13 @@ as_of as (
 
 dated as (
     select
-        invoices.*,
-        cast(invoices.due_at as date) as due_on,
-        crosswalk.customer_id
+        invoices.invoice_id,
+        crosswalk.customer_id,
+        invoices.status,
+        invoices.total,
+        invoices.amount_paid,
+        invoices.rate_to_usd,
+        cast(invoices.due_at as date) as due_on
     from invoices
     inner join crosswalk on invoices.invoice_id = crosswalk.source_record_id
     where not crosswalk.is_internal
@@ -45,7 +49,7 @@ final as (
         'invoices' as source_table,
         invoice_id as source_record_id,
         detected_on,
-        (total - coalesce(amount_paid, 0)) * rate_to_usd as amount_at_risk_usd
+        round((total - coalesce(amount_paid, 0)) * rate_to_usd, 2) as amount_at_risk_usd
     from flagged
     where detected_on is not null
 )

@@ -73,7 +73,7 @@ final as (
         'invoices' as source_table,
         invoice_id as source_record_id,
         cast(issued_at as date) as detected_on,
-        (contracted_amount - amount) * (1 - discount_pct / 100.0) * rate_to_usd
+        round((contracted_amount - amount) * (1 - discount_pct / 100.0) * rate_to_usd, 2)
             as amount_at_risk_usd
     from contracted
     where status in ('active', 'past_due')

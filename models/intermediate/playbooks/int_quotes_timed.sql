@@ -35,11 +35,15 @@ located as (
         and quotes.sent_at is not null
 ),
 
+-- sent_at is a UTC wall time (TIMESTAMP): make it an instant, then read it on the
+-- customer's clock (DST-aware, ICU)
 local_times as (
     select
         *,
-        timezone('UTC', sent_at) as sent_at_utc,
-        case when time_zone is not null then timezone(time_zone, sent_at) end as sent_at_local
+        sent_at as sent_at_utc,
+        case
+            when time_zone is not null then timezone(time_zone, timezone('UTC', sent_at))
+        end as sent_at_local
     from located
 ),
 

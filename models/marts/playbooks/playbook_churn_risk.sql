@@ -40,9 +40,9 @@ recent_tickets as (
         and tickets.ticket_id = crosswalk.source_record_id
     cross join as_of
     where crosswalk.customer_id is not null
-        and tickets.created_at < cast(as_of.as_of_date + interval 1 day as timestamptz)
+        and tickets.created_at < cast(as_of.as_of_date + interval 1 day as timestamp)
         and tickets.created_at
-            >= cast(as_of.as_of_date + interval 1 day as timestamptz) - interval 90 day
+            >= cast(as_of.as_of_date + interval 1 day as timestamp) - interval 90 day
     group by crosswalk.customer_id
 ),
 
