@@ -70,7 +70,8 @@ mrr_projection as (
         months_ahead.forecast_made_on,
         months_ahead.month,
         'mrr_projection' as forecast_kind,
-        base.base_mrr_usd * power(1 + coalesce(base.mean_growth_rate, 0), months_ahead.months_ahead)
+        coalesce(base.base_mrr_usd, 0)
+            * power(1 + coalesce(base.mean_growth_rate, 0), months_ahead.months_ahead)
             as forecast_usd
     from months_ahead
     cross join base
