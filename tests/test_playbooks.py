@@ -125,6 +125,67 @@ def test_the_forecast_is_made_on_the_as_of_date(xs):
     ]
 
 
+def test_the_forecast_is_kept_per_as_of_date_and_scored_later(xs, tmp_path):
+    """An earlier run's forecast survives the next run (incremental delete+insert on the
+    as-of date), and its months that are over get scored against what happened."""
+    import os
+    import subprocess
+    import sys
+
+    from revops import paths
+
+    ws, as_of = xs
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    shutil.copy(ws.warehouse / "work.duckdb", warehouse / "work.duckdb")
+    con = duckdb.connect(str(warehouse / "work.duckdb"))
+    con.execute(
+        "insert into marts.revenue_forecast select forecast_made_on - 92, "
+        "cast(month - interval 3 month as date), forecast_kind, forecast_usd * 1.5 "
+        "from marts.revenue_forecast"
+    )
+    before = con.execute("select * from marts.revenue_forecast order by all").fetchall()
+    con.close()
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    env = {
+        **os.environ,
+        "REVOPS_WAREHOUSE_DIR": str(warehouse),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
+        "DO_NOT_TRACK": "1",
+    }
+    built = subprocess.run(
+        [dbt, "build", "--quiet", "--select", "revenue_forecast", "revenue_forecast_accuracy"],
+        cwd=paths.DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    con = duckdb.connect(str(warehouse / "work.duckdb"), read_only=True)
+    try:
+        after = con.execute("select * from marts.revenue_forecast order by all").fetchall()
+        scored = con.execute(
+            "select a.month, a.forecast_kind, a.forecast_usd, a.actual_usd, a.forecast_accuracy,"
+            " r.mrr_usd, s.bookings_usd from marts.revenue_forecast_accuracy a"
+            " left join marts.kpi_revenue_monthly r using (month)"
+            " left join marts.kpi_sales_monthly s using (month) order by all"
+        ).fetchall()
+    finally:
+        con.close()
+    assert after == before and len(after) == 24
+    over = [
+        month
+        for (month,) in {(row[1],) for row in before if row[0] < as_of.date()}
+        if pd.Timestamp(month) + pd.offsets.MonthBegin(1) <= as_of + pd.Timedelta(days=1)
+    ]
+    assert len(scored) == 2 * len(over) > 0
+    for month, kind, forecast, actual, accuracy, mrr, bookings in scored:
+        assert actual == (mrr if kind == "mrr_projection" else bookings), (month, kind)
+        if actual:
+            assert accuracy == pytest.approx(max(0.0, 1 - abs(forecast - actual) / actual))
+
+
 # ----------------------------------------------------------------------------- quotes
 def _expected_quotes(ws) -> pd.DataFrame:
     quotes = _last_row_wins(read_csvs(ws.landing / "sales" / "quotes"), ["quote_id"])
@@ -414,6 +475,8 @@ BREAKS = {
     "customer_id, source_table, source_record_id, detected_on, amount_at_risk_usd "
     "from marts.revenue_leakage",
     "revenue_forecast": "delete from marts.revenue_forecast where forecast_kind = 'mrr_projection'",
+    "revenue_forecast_accuracy": "update marts.revenue_forecast_accuracy "
+    "set forecast_accuracy = forecast_accuracy + 2",
 }
 
 

@@ -182,4 +182,31 @@ PLAYBOOKS_SUITES: dict[tuple[str, ...], Suite] = {
             ),
         ],
     ),
+    ("marts", "revenue_forecast_accuracy"): Suite(
+        name="marts_revenue_forecast_accuracy",
+        schema="marts",
+        table="revenue_forecast_accuracy",
+        expectations=[
+            between("forecast_accuracy", 0, 1),
+            no_rows(
+                "one row per forecast date, month and kind",
+                "(forecast_made_on, month, forecast_kind) in (select (forecast_made_on, month, "
+                "forecast_kind) from {batch} group by all having count(*) > 1)",
+                "forecast_made_on, month, forecast_kind",
+            ),
+            no_rows(
+                "every scored row is a kept forecast",
+                "(forecast_made_on, month, forecast_kind, forecast_usd) not in (select "
+                "(forecast_made_on, month, forecast_kind, forecast_usd) "
+                "from marts.revenue_forecast)",
+                "forecast_made_on, month, forecast_kind",
+            ),
+            no_rows(
+                "accuracy is 1 - |forecast - actual| / actual, floored at 0",
+                "abs(forecast_accuracy - greatest(0, 1 - abs(forecast_usd - actual_usd) "
+                "/ actual_usd)) > 1e-9",
+                "forecast_made_on, month, forecast_kind",
+            ),
+        ],
+    ),
 }
