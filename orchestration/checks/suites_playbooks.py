@@ -1,14 +1,18 @@
 """Great Expectations suites for the playbook marts (kpis.md "Playbooks").
 
-Playbook marts may legitimately be empty on a small data set (no customer above 0.9 seat
-utilisation, no leakage found), so only revenue_forecast asks for rows; the others check
-their invariants on whatever rows they hold.
+Three playbook marts may legitimately be empty (MAY_BE_EMPTY: no customer above 0.9 seat
+utilisation, no leakage found, no forecast month over yet), so they ask for no rows and
+check their invariants on whatever rows they hold; the others need at least one row.
 """
 
 from __future__ import annotations
 
 from orchestration.checks.suites import at_least, between, in_set, no_rows
 from revops.quality import Suite, expect
+
+MAY_BE_EMPTY = {"playbook_upsell_candidates", "revenue_leakage", "revenue_forecast_accuracy"}
+
+HAS_ROWS = expect("ExpectTableRowCountToBeBetween", min_value=1)
 
 FINDING_TYPES = [
     "unbilled_won_deal",
@@ -31,6 +35,7 @@ def _quote_timing(table: str, weekday: str, hour: str, quotes: str) -> Suite:
         schema="marts",
         table=table,
         expectations=[
+            HAS_ROWS,
             between("acceptance_rate", 0, 1),
             between("hour_acceptance_rate", 0, 1),
             at_least("quotes_sent", 1),
@@ -104,6 +109,7 @@ PLAYBOOKS_SUITES: dict[tuple[str, ...], Suite] = {
         schema="marts",
         table="playbook_churn_risk",
         expectations=[
+            HAS_ROWS,
             expect("ExpectColumnValuesToBeUnique", column="customer_id"),
             between("risk_score", 0, 100),
             in_set("latest_nps_band", ["promoter", "passive", "detractor", "none"]),
