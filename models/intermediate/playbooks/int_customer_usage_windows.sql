@@ -1,0 +1,80 @@
+-- Product usage per resolved customer over the trailing 30 days (the as-of date and the 29
+-- days before it) and the 30 days before those, summed over the customer's CRM accounts:
+--   seat_utilisation  active-user days / licensed-seat days on the working days (Monday
+--                     to Friday) of the trailing 30 days: the mean of active_users over
+--                     the mean of licensed_seats; null without licensed seats; capped at 1
+--                     (more users than seats = full). Weekends are left out: a B2B product
+--                     is idle on them (about a third of weekday use), so with them no
+--                     customer could reach the 0.9 of kpis.md "Upsell candidates".
+--   seat_utilisation_all_days  the same over all 30 days
+--   usage_trend       mean daily active users of the trailing 30 days over the 30 days
+--                     before, minus 1 (-0.2 = a fifth fewer users); null without earlier use
+with usage as (
+    select * from {{ ref('stg_success__product_usage') }}
+),
+
+crosswalk as (
+    select * from {{ ref('identity_crosswalk') }}
+    where source_system = 'sales' and source_table = 'accounts'
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+windowed as (
+    select
+        crosswalk.customer_id,
+        usage.usage_date,
+        usage.active_users,
+        usage.licensed_seats,
+        usage.usage_date > as_of.as_of_date - 30 as is_trailing_30d,
+        isodow(usage.usage_date) <= 5 as is_working_day
+    from usage
+    inner join crosswalk on usage.account_id = crosswalk.source_record_id
+    cross join as_of
+    where crosswalk.customer_id is not null
+        and usage.usage_date > as_of.as_of_date - 60
+        and usage.usage_date <= as_of.as_of_date
+),
+
+summed as (
+    select
+        customer_id,
+        sum(active_users) filter (where is_trailing_30d) as active_user_days_30d,
+        sum(licensed_seats) filter (where is_trailing_30d) as seat_days_30d,
+        sum(active_users) filter (where is_trailing_30d and is_working_day)
+            as active_user_working_days_30d,
+        sum(licensed_seats) filter (where is_trailing_30d and is_working_day)
+            as seat_working_days_30d,
+        count(distinct usage_date) filter (where is_trailing_30d and is_working_day)
+            as working_days_with_usage_30d,
+        sum(active_users) filter (where not is_trailing_30d) as active_user_days_prior_30d
+    from windowed
+    group by customer_id
+),
+
+final as (
+    select
+        customer_id,
+        coalesce(active_user_days_30d, 0) / 30.0 as active_users_mean_30d,
+        coalesce(seat_days_30d, 0) / 30.0 as licensed_seats_mean_30d,
+        coalesce(active_user_days_prior_30d, 0) / 30.0 as active_users_mean_prior_30d,
+        active_user_working_days_30d / nullif(working_days_with_usage_30d, 0)
+            as active_users_mean_working_days_30d,
+        seat_working_days_30d / nullif(working_days_with_usage_30d, 0)
+            as licensed_seats_mean_working_days_30d,
+        -- least() skips nulls in DuckDB, so the null case is spelled out
+        case
+            when seat_working_days_30d > 0
+                then least(1.0, active_user_working_days_30d / seat_working_days_30d)
+        end as seat_utilisation,
+        case
+            when seat_days_30d > 0 then least(1.0, active_user_days_30d / seat_days_30d)
+        end as seat_utilisation_all_days,
+        coalesce(active_user_days_30d, 0) / nullif(active_user_days_prior_30d, 0) - 1
+            as usage_trend
+    from summed
+)
+
+select * from final
