@@ -15,7 +15,7 @@ import pytest
 
 from revops.contract import CHANNELS
 
-from .recompute import newest, read_csvs, to_usd, usd_rates
+from .recompute import month_end_mrr_by_billing_customer, newest, read_csvs, to_usd, usd_rates
 
 MODELS = ["first_touch", "last_touch", "linear"]
 
@@ -395,3 +395,50 @@ def test_marketing_suites_fail_on_broken_marts(xs_published, tmp_path: Path):
         assert result.severity == ERROR, description
         assert any(description in (o.description or "") for o in result.failures), description
         broken.unlink()
+
+
+def test_paid_cac_matches_a_pandas_recomputation(marketing):
+    """kpis.md: ad spend of the channel / new customers whose first touch was in it."""
+    ws, spend = marketing["ws"], marketing["spend"]
+    touches = _last_wins(_read(ws.landing / "marketing" / "touchpoints"), ["touchpoint_id"])
+    touches["occurred_at"] = _ts(touches["occurred_at"])
+    owners = _crosswalk(ws, "touchpoints").dropna(subset=["customer_id"])
+    touches = touches.merge(owners, left_on="touchpoint_id", right_on="record_id")
+    first = touches.sort_values(["occurred_at", "touchpoint_id"]).drop_duplicates("customer_id")
+    first_channel = dict(zip(first["customer_id"], first["channel"], strict=True))
+
+    months = [pd.Timestamp(m) for (m,) in ws.query("select month from marts.kpi_revenue_monthly")]
+    billing = month_end_mrr_by_billing_customer(ws.landing, sorted(months))
+    billing["customer_id"] = billing["billing_customer_id"].map(
+        dict(
+            ws.query(
+                "select source_record_id, customer_id from marts.identity_crosswalk "
+                "where source_table = 'customers' and customer_id is not null"
+            )
+        )
+    )
+    mrr = billing.dropna(subset=["customer_id"]).groupby(["customer_id", "month"])["mrr_usd"].sum()
+    paying = mrr[mrr.round(2) > 0].reset_index()
+    started = paying.groupby("customer_id")["month"].min()
+    new = pd.DataFrame({"month": started, "channel": started.index.map(first_channel)}).dropna()
+    expected_new = new.groupby(["month", "channel"]).size()
+    spend = spend.assign(month=spend["spend_date"].dt.to_period("M").dt.to_timestamp())
+    expected_spend = spend.groupby(["month", "channel"])["spend_usd"].sum()
+
+    published = pd.DataFrame(
+        ws.query(
+            "select month, channel, ad_spend_usd, new_customers, paid_cac_usd "
+            "from marts.kpi_paid_cac_monthly"
+        ),
+        columns=["month", "channel", "ad_spend_usd", "new_customers", "paid_cac_usd"],
+    )
+    published["month"] = pd.to_datetime(published["month"])
+    assert published["new_customers"].sum() == expected_new.sum() > 0
+    for row in published.itertuples():
+        key = (row.month, row.channel)
+        assert row.new_customers == expected_new.get(key, 0), key
+        assert row.ad_spend_usd == pytest.approx(expected_spend.get(key, 0.0), abs=0.01), key
+        if row.new_customers:
+            assert row.paid_cac_usd == pytest.approx(row.ad_spend_usd / row.new_customers), key
+        else:
+            assert pd.isna(row.paid_cac_usd), key

@@ -142,4 +142,26 @@ MARKETING_SUITES: dict[tuple[str, ...], Suite] = {
             ),
         ],
     ),
+    ("marts", "kpi_paid_cac_monthly"): Suite(
+        name="marts_kpi_paid_cac_monthly",
+        schema="marts",
+        table="kpi_paid_cac_monthly",
+        expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
+            in_set("channel", CHANNELS),
+            *[at_least(c, 0) for c in ["ad_spend_usd", "new_customers", "paid_cac_usd"]],
+            no_rows(
+                "CAC is null exactly when there is no new customer",
+                "(paid_cac_usd is null) <> (new_customers = 0)",
+                "month, channel",
+            ),
+            no_rows(
+                "new customers add up to the new movements that have a first touch",
+                "(select sum(new_customers) from {batch}) <> (select count(*) from "
+                "marts.fct_mrr f join marts.fct_customer_journey j using (customer_id) "
+                "where f.movement_type = 'new' and j.event_type = 'first_touch')",
+                "month, channel",
+            ),
+        ],
+    ),
 }
