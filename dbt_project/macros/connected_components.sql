@@ -22,3 +22,47 @@
     from reach
     group by node
 {%- endmacro %}
+
+{#- The CTEs that chain a record-to-key table into clusters of keys, ending in `clustered`
+    (key_column, cluster_id, anchor_key): two keys are one cluster when a record carries
+    both, or an `extra_edges` CTE (from_key, to_key) links them. cluster_id is id_prefix
+    plus a hash of the cluster's least key, so it is stable across runs and rebuilds.
+    `keys` is a CTE with source_system, source_table, source_record_id and key_column. -#}
+{% macro key_clusters(keys, key_column, id_prefix, extra_edges=none) -%}
+record_primary_key as (
+    select
+        source_system, source_table, source_record_id,
+        min({{ key_column }}) as primary_key
+    from {{ keys }}
+    group by all
+),
+
+edges as (
+    select record_primary_key.primary_key as node_a, {{ keys }}.{{ key_column }} as node_b
+    from {{ keys }}
+    inner join record_primary_key using (source_system, source_table, source_record_id)
+    {%- if extra_edges %}
+    union
+    select from_key, to_key from {{ extra_edges }}
+    {%- endif %}
+),
+
+components as (
+    {{ connected_components('edges') }}
+),
+
+anchors as (
+    select component, min(node) as anchor_key
+    from components
+    group by component
+),
+
+clustered as (
+    select
+        components.node as {{ key_column }},
+        '{{ id_prefix }}' || left(md5(anchors.anchor_key), 16) as cluster_id,
+        anchors.anchor_key
+    from components
+    inner join anchors using (component)
+)
+{%- endmacro %}
