@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test ui lint clean
+.PHONY: install system-packages run test ui lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools/uv
@@ -24,7 +24,16 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml
 	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
-install: $(VENV)/.installed
+# Debian packages: Chromium for the browser tests, a Java runtime for the Spark target.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-packages:
+	@command -v chromium >/dev/null && command -v java >/dev/null || { \
+	  echo "installing Debian packages: chromium default-jre-headless"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    chromium default-jre-headless >/dev/null; }
+
+install: system-packages $(VENV)/.installed
 
 run: install
 	$(BIN)/revops generate --scale $(SCALE)
