@@ -1,12 +1,19 @@
-"""Jobs: the full refresh and the nightly refresh, both load, build, gate and publish."""
+"""Jobs: the full refresh and the nightly refresh, both load, build, gate and publish.
+
+The nightly refresh loads only the landing files that are new since the last load (the
+`revops/load` tag); the big event staging models are dbt incremental models either way,
+and rebuild in full when their raw table was reloaded in full."""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
+LOAD_MODE_TAG = "revops/load"
+
 full_refresh_job = define_asset_job(
     name="full_refresh",
     selection=AssetSelection.all(),
+    tags={LOAD_MODE_TAG: "full"},
     description="Load every landing table, build every dbt model and test, run the Great "
     "Expectations gates, and publish the serving warehouse only if every blocking check passed.",
 )
@@ -14,6 +21,9 @@ full_refresh_job = define_asset_job(
 nightly_refresh_job = define_asset_job(
     name="nightly_refresh",
     selection=AssetSelection.all(),
-    description="The refresh the 02:00 schedule and the landing sensor start: the same assets "
-    "and gates as the full refresh; publishes only if every blocking check passed.",
+    tags={LOAD_MODE_TAG: "incremental"},
+    description="The refresh the 02:00 schedule and the landing sensor start: loads only the "
+    "landing files added since the last load (a table whose loaded files changed is reloaded "
+    "in full), then the same build and gates as the full refresh; publishes only if every "
+    "blocking check passed.",
 )

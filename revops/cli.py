@@ -17,6 +17,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from revops.generator import generate
 
     out = Path(args.out).resolve() if args.out else paths.landing_dir()
+    if args.append_days:
+        return _append_days(out, args.append_days, args.seed)
     print(f"generating scale {args.scale} (seed {args.seed}, {args.months} months) into {out}")
     started = time.perf_counter()
     summary = generate(
@@ -32,6 +34,22 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         f"wrote {len(summary['tables'])} tables, {rows:,} rows, {size / 2**20:.1f} MiB "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    return 0
+
+
+def _append_days(out: Path, days: int, seed: int) -> int:
+    from revops.generator.append import append_days, last_landed_day
+
+    if not any(out.glob("*/*/*")):
+        print(f"error: no landing files in {out}; run `revops generate` first.", file=sys.stderr)
+        return 2
+    first = last_landed_day(out)
+    print(f"landing {days} more day(s) of extracts after {first} into {out}")
+    started = time.perf_counter()
+    written = append_days(out, days, seed=seed)
+    for name, rows in written.items():
+        print(f"  {name}: {rows:,} rows")
+    print(f"wrote {sum(written.values()):,} rows in {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -151,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     gen.add_argument("--months", type=int, default=24, help="months of history (default 24)")
     gen.add_argument("--out", help="landing folder (default $REVOPS_LANDING_DIR or data/landing)")
+    gen.add_argument(
+        "--append-days",
+        type=int,
+        metavar="N",
+        help="instead of a new company, land the next N days' extracts of the one in --out "
+        "(new rows, updated rows of existing keys, a few late rows) as extra files",
+    )
     gen.set_defaults(func=_cmd_generate)
 
     ref = sub.add_parser(
@@ -160,7 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
         "work.duckdb, build the dbt models and tests, run the Great Expectations gates, and "
         "publish serving.duckdb only if every blocking check passed. Prints a KPI summary.",
     )
-    ref.add_argument("--job", default="full_refresh", help="job to run (default full_refresh)")
+    ref.add_argument(
+        "--job",
+        choices=["full_refresh", "nightly_refresh"],
+        default="full_refresh",
+        help="full_refresh reloads every landing file; nightly_refresh loads only the files "
+        "added since the last load (default full_refresh)",
+    )
     ref.set_defaults(func=_cmd_refresh)
 
     val = sub.add_parser(

@@ -47,6 +47,11 @@ def render(system: str) -> str:
                     "name": "_source_row",
                     "description": "Data row number inside that file (1-based).",
                 },
+                {
+                    "name": "_load_id",
+                    "description": "The load that brought the row in (microseconds since "
+                    "the epoch; a full load gives every row a new one).",
+                },
             ],
         }
         if t.timestamp_column and t.all_columns().get(t.timestamp_column) == TS:

@@ -1,14 +1,21 @@
 """Load one landing table into DuckDB `raw.<system>__<table>`, enforcing the contract.
 
-Raw tables keep every landed row as typed by the contract, plus `_source_file` and
-`_source_row`; staging models apply "newest row wins". A violation of the contract
-(no rows, a missing column, a value that does not parse, a null key, a key repeated
-inside one file) raises ContractViolation before anything is written, so the previous
-raw table, and everything built from it, stays as it was.
+Raw tables keep every landed row as typed by the contract, plus `_source_file`,
+`_source_row` and `_load_id` (the load that brought the row in); staging models apply
+"newest row wins". A violation of the contract (no rows, a missing column, a value that
+does not parse, a null key, a key repeated inside one file) raises ContractViolation
+before anything is written, so the previous raw table, and everything built from it,
+stays as it was.
+
+A full load replaces the table. An incremental load (the nightly refresh) appends only
+the files not loaded before; `raw._landed_files` remembers each loaded file's size and
+modification time, and if any loaded file changed or disappeared the table is reloaded
+in full instead, so the result always equals a full load of the same files.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +23,7 @@ import duckdb
 
 from revops.contract import BOOL, DATE, INT, TEXT, TS, Table
 
+MANIFEST = "raw._landed_files"
 EXTENSIONS = {"csv": (".csv",), "parquet": (".parquet",), "jsonl": (".jsonl", ".json")}
 MAX_BAD_ROWS = 5
 
@@ -31,6 +39,8 @@ class LoadResult:
     files: list[str]
     bytes: int
     newest: str | None
+    mode: str = "full"  # full | incremental | unchanged
+    files_loaded: int = 0
 
 
 def table_dir(landing: Path, table: Table) -> Path:
@@ -145,8 +155,58 @@ def _file_source(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str],
     return f"(select *, rowid + 1 as _row from {staged})"
 
 
-def load_table(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> LoadResult:
-    """Validate every landing file of `table` and replace `raw.<system>__<table>`."""
+def _file_stamps(files: list[Path]) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in files}
+
+
+def _new_files(
+    con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]
+) -> list[Path] | None:
+    """The files an incremental load must add, or None when only a full load is correct."""
+    exists = _scalar(
+        con,
+        "select count(*) from information_schema.tables where table_schema = 'raw' "
+        f"and table_name in ({_literal(table.qualified)}, '_landed_files')",
+    )
+    if exists < 2:
+        return None
+    loaded = {
+        name: (size, mtime)
+        for name, size, mtime in con.execute(
+            f"select file_name, bytes, mtime_ns from {MANIFEST} where table_name = ?",
+            [table.qualified],
+        ).fetchall()
+    }
+    current = _file_stamps(files)
+    if not loaded or any(current.get(name) != stamp for name, stamp in loaded.items()):
+        return None
+    return [p for p in files if p.name not in loaded]
+
+
+def _record_files(
+    con: duckdb.DuckDBPyConnection, table: Table, files: list[Path], load_id: int, replace: bool
+) -> None:
+    con.execute(
+        f"create table if not exists {MANIFEST} (table_name varchar, file_name varchar, "
+        "bytes bigint, mtime_ns bigint, load_id bigint)"
+    )
+    if replace:
+        con.execute(f"delete from {MANIFEST} where table_name = ?", [table.qualified])
+    if not files:
+        return
+    con.executemany(
+        f"insert into {MANIFEST} values (?, ?, ?, ?, ?)",
+        [
+            [table.qualified, name, size, mtime, load_id]
+            for name, (size, mtime) in _file_stamps(files).items()
+        ],
+    )
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection, landing: Path, table: Table, incremental: bool = False
+) -> LoadResult:
+    """Validate the landing files of `table` and replace (or append to) `raw.<system>__<table>`."""
     con.execute("set TimeZone = 'UTC'")
     files = landing_files(landing, table)
     if not files:
@@ -156,26 +216,44 @@ def load_table(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> L
             None,
             "no landing file (expected *.csv, *.parquet or *.jsonl in this folder)",
         )
+    to_load = _new_files(con, table, files) if incremental else None
+    mode = "full" if to_load is None else ("incremental" if to_load else "unchanged")
+    to_load = files if to_load is None else to_load
+    target = f"raw.{_quote(table.qualified)}"
+    # Microseconds since the epoch: every load gets a greater id than the loads before it.
+    load_id = time.time_ns() // 1000
+    in_transaction = False
     try:
-        selects = [_validated_select(con, table, path, index) for index, path in enumerate(files)]
+        selects = [_validated_select(con, table, path, index) for index, path in enumerate(to_load)]
         selects = [s for s in selects if s is not None]
-        if not selects:
+        if not selects and mode == "full":
             raise _violation(
                 table,
                 table_dir(landing, table),
                 None,
                 "the table is empty (no data rows in any file)",
             )
-        target = f"raw.{_quote(table.qualified)}"
-        con.execute("create schema if not exists raw")
         ordered = ", ".join(_quote(c) for c in table.all_columns())
         body = " union all by name ".join(f"({s})" for s in selects)
-        con.execute(
-            f"create or replace table {target} as "
-            f"select {ordered}, _source_file, _source_row from ({body})"
+        rows_sql = (
+            f"select {ordered}, _source_file, _source_row, {load_id} as _load_id from ({body})"
         )
+        con.execute("begin transaction")
+        in_transaction = True
+        con.execute("create schema if not exists raw")
+        if mode == "full":
+            con.execute(f"create or replace table {target} as {rows_sql}")
+        elif selects:
+            con.execute(f"insert into {target} {rows_sql}")
+        _record_files(con, table, to_load, load_id, replace=mode == "full")
+        con.execute("commit")
+        in_transaction = False
+    except BaseException:
+        if in_transaction:
+            con.execute("rollback")
+        raise
     finally:
-        for index in range(len(files)):
+        for index in range(len(to_load)):
             con.execute(f"drop table if exists _landing_{index}")
     rows = _scalar(con, f"select count(*) from {target}")
     newest = None
@@ -189,6 +267,8 @@ def load_table(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> L
         files=[str(p.relative_to(landing)) for p in files],
         bytes=sum(p.stat().st_size for p in files),
         newest=newest,
+        mode=mode,
+        files_loaded=len(to_load) if mode != "unchanged" else 0,
     )
 
 

@@ -16,3 +16,39 @@ from (
 ) as ranked
 where newest_rank = 1
 {%- endmacro %}
+
+
+{# The landed rows an incremental staging model must (re)consider: on a first or full
+   build every row of `relation`; on an incremental build the rows of loads newer than
+   the model's newest, plus the model's current row for each key those rows repeat, so
+   newest_row_wins picks the same winner a full build would. Loads are ordered by
+   `_load_id`, not by event time: a row that arrives late is picked up however old its
+   event is. #}
+{% macro rows_since_last_load(relation, key_columns, columns) -%}
+{%- set kept = (columns + ['_source_file', '_source_row', '_load_id']) | join(', ') -%}
+select {{ kept }} from {{ relation }}
+{%- if is_incremental() %}
+where _load_id > (select coalesce(max(_load_id), -1) from {{ this }})
+union all
+select {{ kept }} from {{ this }} as current_row
+where exists (
+    select 1
+    from {{ relation }} as landed
+    where landed._load_id > (select coalesce(max(_load_id), -1) from {{ this }})
+    {%- for key in key_columns %}
+        and landed.{{ key }} = current_row.{{ key }}
+    {%- endfor %}
+)
+{%- endif %}
+{%- endmacro %}
+
+
+{# Pre-hook of an incremental staging model: when its raw table was reloaded in full
+   (every raw row is newer than the model's newest), empty the model so this build
+   takes every row again; rows of files that left the landing folder go with it. #}
+{% macro reset_if_reloaded(relation) -%}
+{%- if is_incremental() -%}
+delete from {{ this }}
+where (select min(_load_id) from {{ relation }}) > (select max(_load_id) from {{ this }})
+{%- endif -%}
+{%- endmacro %}

@@ -20,6 +20,9 @@ class RevopsTranslator(DagsterDbtTranslator):
             return AssetKey([schema, dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return ["team:analytics-engineering"]
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
             return dbt_resource_props["config"].get("schema") or "main"

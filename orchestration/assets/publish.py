@@ -5,7 +5,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.assets.dbt import mart_keys
-from orchestration.assets.raw import WAREHOUSE_POOL
+from orchestration.assets.raw import NIGHTLY_FRESHNESS, WAREHOUSE_POOL
 from orchestration.project import dbt_project
 from revops.paths import serving_db, work_db
 from revops.publish import publish
@@ -19,6 +19,8 @@ SERVING_KEY = AssetKey(["serving", "warehouse"])
     group_name="serving",
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
+    owners=["team:data-engineering"],
+    freshness_policy=NIGHTLY_FRESHNESS,
     description=(
         "The published warehouse (warehouse/serving.duckdb): a copy of every mart, swapped in "
         "atomically. Analysts, the semantic layer and dashboards read only this file, read-only."

@@ -1,17 +1,21 @@
 """One Dagster asset per landing table: raw/<system>/<table> -> DuckDB raw.<system>__<table>."""
 
+from datetime import timedelta
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
     Backoff,
     Failure,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
     asset,
 )
 
+from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.resources import WarehouseResource
 from revops.contract import TABLES, Table
 from revops.loading import ContractViolation, load_table
@@ -21,6 +25,17 @@ WAREHOUSE_POOL = "duckdb"
 # A transient error (a file still being copied, a busy disk) gets two more tries, 2 s then
 # 4 s later; a contract violation is raised with allow_retries=False and never retried.
 LOAD_RETRIES = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
+# Refreshed every night: late after a missed night, stale after two.
+NIGHTLY_FRESHNESS = FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=48), warn_window=timedelta(hours=26)
+)
+# Who to ask about a source system's export.
+SYSTEM_OWNERS = {
+    "marketing": "team:marketing-ops",
+    "sales": "team:sales-ops",
+    "success": "team:customer-success",
+    "finance": "team:finance",
+}
 
 
 def build_raw_asset(table: Table) -> AssetsDefinition:
@@ -30,6 +45,8 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         retry_policy=LOAD_RETRIES,
+        owners=[SYSTEM_OWNERS[table.system]],
+        freshness_policy=NIGHTLY_FRESHNESS,
         description=(
             f"Every landed row of {table.system}/{table.name} (key: {', '.join(table.key)}), "
             "validated against the landing contract and typed."
@@ -39,18 +56,22 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         context: AssetExecutionContext, warehouse: WarehouseResource
     ) -> MaterializeResult:
         landing = landing_dir()
+        incremental = context.run.tags.get(LOAD_MODE_TAG) == "incremental"
         try:
             with warehouse.connect() as con:
-                result = load_table(con, landing, table)
+                result = load_table(con, landing, table, incremental=incremental)
         except ContractViolation as violation:
             raise Failure(description=str(violation), allow_retries=False) from None
         context.log.info(
-            f"raw.{table.qualified}: {result.rows:,} rows from {len(result.files)} file(s)"
+            f"raw.{table.qualified}: {result.mode} load of {result.files_loaded} file(s), "
+            f"{result.rows:,} rows from {len(result.files)} file(s) in total"
         )
         return MaterializeResult(
             metadata={
                 "rows": MetadataValue.int(result.rows),
                 "files_read": MetadataValue.int(len(result.files)),
+                "files_loaded": MetadataValue.int(result.files_loaded),
+                "load_mode": MetadataValue.text(result.mode),
                 "files": MetadataValue.text("\n".join(result.files)),
                 "bytes": MetadataValue.int(result.bytes),
                 "newest_timestamp": MetadataValue.text(result.newest or "n/a"),

@@ -1,5 +1,24 @@
-with usage as (
-    {{ newest_row_wins(source('success', 'product_usage'), ['account_id', 'usage_date']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['account_id', 'usage_date'],
+        incremental_strategy='delete+insert',
+        pre_hook="{{ reset_if_reloaded(source('success', 'product_usage')) }}",
+    )
+}}
+
+-- The biggest landing table: incremental, so a nightly load of one new day re-ranks only
+-- the keys that day's files touch.
+with landed as (
+    {{ rows_since_last_load(
+        source('success', 'product_usage'),
+        ['account_id', 'usage_date'],
+        ['account_id', 'usage_date', 'active_users', 'licensed_seats', 'key_events']
+    ) }}
+),
+
+usage as (
+    {{ newest_row_wins('landed', ['account_id', 'usage_date']) }}
 ),
 
 final as (
@@ -8,7 +27,10 @@ final as (
         usage_date,
         active_users,
         licensed_seats,
-        key_events
+        key_events,
+        _source_file,
+        _source_row,
+        _load_id
     from usage
 )
 

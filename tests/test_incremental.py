@@ -1,0 +1,167 @@
+"""The nightly refresh: incremental raw loads, incremental staging, `generate --append-days`.
+
+The central check: after a day of extracts lands, a nightly (incremental) refresh of a
+published warehouse gives exactly the marts a full refresh of the same files gives.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from revops import paths
+from revops.contract import table
+from revops.generator.append import append_days
+from revops.loading import load_table
+from tests.conftest import Workspace, make_workspace, run_full_refresh
+
+# Marts that keep a history of earlier runs by design: compared on the latest run's rows,
+# or (the forecast's accuracy, which scores earlier runs' forecasts) not at all.
+HISTORY_COLUMNS = {"kpi_data_health": "snapshot_date", "revenue_forecast": "forecast_made_on"}
+RUN_HISTORY_MARTS = {"revenue_forecast_accuracy"}
+
+
+def _run(job_name: str):
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+
+    with DagsterInstance.ephemeral() as instance:
+        return defs.resolve_job_def(job_name).execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+
+
+def _marts(serving: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        out = {}
+        for name in names:
+            if name in RUN_HISTORY_MARTS:
+                continue
+            where = ""
+            if name in HISTORY_COLUMNS:
+                col = HISTORY_COLUMNS[name]
+                where = f"where {col} = (select max({col}) from marts.{name})"
+            out[name] = con.execute(f"select * from marts.{name} {where} order by all").fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def test_a_nightly_refresh_after_one_day_equals_a_full_refresh(
+    xs_published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    source, _ = xs_published
+    nightly = Workspace(tmp_path / "nightly" / "landing", tmp_path / "nightly" / "warehouse")
+    shutil.copytree(source.landing, nightly.landing)  # copy2 keeps mtimes: files look unchanged
+    shutil.copytree(source.warehouse, nightly.warehouse)
+    written = append_days(nightly.landing, 1, seed=7)
+    assert written["product_usage"] > 0 and written["leads"] > 0
+
+    monkeypatch.setenv("REVOPS_LANDING_DIR", str(nightly.landing))
+    monkeypatch.setenv("REVOPS_WAREHOUSE_DIR", str(nightly.warehouse))
+    paths.export_environment()
+    result = _run("nightly_refresh")
+    assert result.success
+    modes = {
+        m.asset_key.to_user_string(): m.metadata["load_mode"].value
+        for m in result.asset_materializations_for_node("raw__success__product_usage")
+        + result.asset_materializations_for_node("raw__finance__plans")
+    }
+    assert modes == {"raw/success/product_usage": "incremental", "raw/finance/plans": "unchanged"}
+
+    full = make_workspace(tmp_path / "full", nightly.landing, monkeypatch)
+    assert run_full_refresh().success
+
+    incremental_marts, full_marts = _marts(nightly.serving), _marts(full.serving)
+    assert incremental_marts.keys() == full_marts.keys()
+    for name, rows in full_marts.items():
+        assert incremental_marts[name] == rows, f"marts.{name} differs after the nightly refresh"
+    # The appended day moved the as-of date on, so the comparison covers the new day.
+    as_of = full.query("select max(snapshot_date) from marts.kpi_data_health")[0][0]
+    assert as_of > source.query("select max(snapshot_date) from marts.kpi_data_health")[0][0]
+
+
+@pytest.fixture
+def tiny_con(tiny_workspace: Workspace):
+    con = duckdb.connect(str(tiny_workspace.warehouse / "work.duckdb"))
+    yield tiny_workspace, con
+    con.close()
+
+
+def test_incremental_load_appends_new_files_and_reloads_when_a_loaded_file_changes(tiny_con):
+    ws, con = tiny_con
+    usage = table("success", "product_usage")
+    first = load_table(con, ws.landing, usage, incremental=True)
+    assert first.mode == "full"  # nothing loaded before
+    assert load_table(con, ws.landing, usage, incremental=True).mode == "unchanged"
+
+    folder = ws.landing / "success" / "product_usage"
+    [original] = sorted(folder.iterdir())  # the tiny fixture has one usage file
+    extra = folder / ("zz-later" + original.suffix)
+    shutil.copy(original, extra)  # a later file repeating every key: allowed across files
+    appended = load_table(con, ws.landing, usage, incremental=True)
+    assert (appended.mode, appended.files_loaded, appended.rows) == (
+        "incremental",
+        1,
+        2 * first.rows,
+    )
+    load_ids = con.execute(
+        "select count(distinct _load_id) from raw.success__product_usage"
+    ).fetchall()[0][0]
+    assert load_ids == 2
+
+    # A loaded file that changes (or goes away) makes the incremental load a full one.
+    stat = original.stat()
+    os.utime(original, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    reloaded = load_table(con, ws.landing, usage, incremental=True)
+    assert (reloaded.mode, reloaded.rows) == ("full", 2 * first.rows)
+    extra.unlink()
+    assert load_table(con, ws.landing, usage, incremental=True).rows == first.rows
+    # Without incremental=True a load is always full.
+    assert load_table(con, ws.landing, usage).mode == "full"
+
+
+def test_append_days_is_deterministic_and_lands_new_updated_and_late_rows(tmp_path: Path):
+    from revops.generator import generate
+
+    generate(tmp_path / "a", scale="xs", seed=3)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    for landing in (tmp_path / "a", tmp_path / "b"):
+        append_days(landing, 2, seed=3)
+    new_files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("part-d*"))
+    assert len(new_files) == 2 * 6  # six tables, two days
+    for rel in new_files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+
+    con = duckdb.connect()
+    usage = tmp_path / "a" / "success" / "product_usage"
+    # Late corrections: rows for days already landed, repeating existing keys.
+    late = con.execute(
+        f"select count(*) from '{usage}/part-d*.parquet' as new "
+        f"inner join '{usage}/part-0*.parquet' as old using (account_id, usage_date)"
+    ).fetchall()[0][0]
+    assert late > 0
+    leads = tmp_path / "a" / "marketing" / "leads"
+    updated = con.execute(
+        f"select count(*) from read_csv('{leads}/part-d*.csv', all_varchar = true) as new "
+        f"inner join read_csv('{leads}/part-0*.csv', all_varchar = true) as old using (lead_id)"
+    ).fetchall()[0][0]
+    assert updated > 0
+    truth = con.execute(
+        f"select count(*) from read_csv('{tmp_path}/a/_truth/identities.csv') "
+        "where source_record_id like '%-d%'"
+    ).fetchall()[0][0]
+    assert truth > 0
