@@ -2,8 +2,8 @@
 
 Runs in a scratch folder (never the user's warehouse): generate, a full refresh in a child
 process (wall time, peak memory of the whole process tree, per-stage times from the run's
-Dagster event log, the ten slowest dbt models), the analyst queries on the serving file, and
-an engine floor: the same load, the same compiled dbt SQL and dbt tests, and the same
+Dagster event log, the ten slowest dbt models), the analyst queries on the serving file, two
+nightly refreshes (nothing new; then after `generate --append-days 1`), and an engine floor: the same load, the same compiled dbt SQL and dbt tests, and the same
 publish as plain DuckDB statements in this process, with no Dagster and no dbt.
 Writes <out>/bench-<scale>.json and .md.
 """
@@ -291,6 +291,27 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
         began = time.perf_counter()
         result["floor"] = engine_floor(landing, run_dir, scratch)
         result["floor_seconds"] = time.perf_counter() - began
+
+        result["nightly"] = {}
+        for label, append in (("nothing new", False), ("after --append-days 1", True)):
+            if append:
+                _timed_child(
+                    [revops, "generate", "--append-days", "1", "--out", str(landing)],
+                    env,
+                    scratch / "append.log",
+                )
+            print(f"[bench {scale}] nightly refresh, {label} ...", flush=True)
+            log = scratch / f"nightly-{int(append)}.log"
+            seconds, peak, code = _timed_child(
+                [revops, "refresh", "--job", "nightly_refresh"], env, log
+            )
+            if code:
+                raise RuntimeError(f"nightly refresh failed, see {log}")
+            result["nightly"][label] = {
+                "seconds": seconds,
+                "peak_bytes": peak,
+                "stages": _stage_seconds(home),
+            }
     finally:
         shutil.rmtree(paths.DBT_PROJECT_DIR / target, ignore_errors=True)
         if not keep:
@@ -345,6 +366,15 @@ def to_markdown(r: dict) -> str:
         f"generate {r['generate']['seconds']:.1f} s (peak {r['generate']['peak_bytes'] / mib:,.0f}"
         f" MiB); refresh peak memory {refresh['peak_bytes'] / mib:,.0f} MiB (process tree), "
         f"{refresh['rows_per_second']:,.0f} landed rows/s",
+        "",
+        "| nightly refresh | wall s | share of full | load raw s | dbt build s | gates s |",
+        "|---|---:|---:|---:|---:|---:|",
+        *[
+            f"| {label} | {n['seconds']:.1f} | {n['seconds'] / refresh['seconds']:.0%} "
+            f"| {n['stages'].get('load raw', 0):.1f} | {n['stages'].get('dbt build', 0):.1f} "
+            f"| {n['stages'].get('gates (raw)', 0) + n['stages'].get('gates (marts)', 0):.1f} |"
+            for label, n in r.get("nightly", {}).items()
+        ],
         "",
         "| analyst query | median s |",
         "|---|---:|",

@@ -23,6 +23,9 @@ def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
     assert result["refresh"]["peak_bytes"] > 0 and result["generate"]["rows"] > 0
     assert all(seconds > 0 for seconds in result["floor"].values())
     assert len(result["slowest_models"]) == 10
+    nightly = result["nightly"]
+    assert set(nightly) == {"nothing new", "after --append-days 1"}
+    assert all(n["seconds"] > 0 and "dbt build" in n["stages"] for n in nightly.values())
     assert set(result["queries"]) >= {"monthly revenue KPIs", "metric query (semantic layer)"}
     table = (tmp_path / "bench-xs.md").read_text()
-    assert "| **full refresh, wall** |" in table
+    assert "| **full refresh, wall** |" in table and "| after --append-days 1 |" in table

@@ -36,6 +36,11 @@ def _run(job_name: str):
         )
 
 
+def _rounded(row: tuple) -> tuple:
+    # Sums of doubles depend on the order rows are added in: compare 10 significant digits.
+    return tuple(float(f"{v:.10g}") if isinstance(v, float) else v for v in row)
+
+
 def _marts(serving: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(serving), read_only=True)
     try:
@@ -54,7 +59,8 @@ def _marts(serving: Path) -> dict[str, list[tuple]]:
             if name in HISTORY_COLUMNS:
                 col = HISTORY_COLUMNS[name]
                 where = f"where {col} = (select max({col}) from marts.{name})"
-            out[name] = con.execute(f"select * from marts.{name} {where} order by all").fetchall()
+            rows = con.execute(f"select * from marts.{name} {where} order by all").fetchall()
+            out[name] = [_rounded(r) for r in rows]
         return out
     finally:
         con.close()

@@ -53,14 +53,20 @@ resolved_events as (
         and events.event_id = crosswalk.source_record_id
 ),
 
+-- Two equi-joins rather than one join on "opportunity or customer": an OR condition
+-- cannot be hashed and compared every deal with every event (12.6 s at scale m).
 billed as (
-    select distinct won.opportunity_id
+    select won.opportunity_id
     from won
     inner join resolved_events
-        on (
-            resolved_events.crm_opportunity_id = won.opportunity_id
-            or resolved_events.customer_id = won.customer_id
-        )
+        on resolved_events.crm_opportunity_id = won.opportunity_id
+        and resolved_events.occurred_on between won.close_date
+            and won.close_date + interval 30 day
+    union
+    select won.opportunity_id
+    from won
+    inner join resolved_events
+        on resolved_events.customer_id = won.customer_id
         and resolved_events.occurred_on between won.close_date
             and won.close_date + interval 30 day
 ),
