@@ -135,6 +135,12 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     return run_sql(args.command, paths.serving_db())
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from revops.docs import run_docs
+
+    return run_docs(port=args.port, serve=not args.no_serve)
+
+
 def _cmd_dbt_sources(args: argparse.Namespace) -> int:
     from revops.dbt_sources import write_all
 
@@ -279,12 +285,28 @@ def build_parser() -> argparse.ArgumentParser:
         "sql",
         help="query the published warehouse, read-only",
         description="Run SQL against serving.duckdb opened read-only (works while a refresh "
-        "runs). With -c, print one result and exit; without it, an interactive prompt.",
+        "runs). With -c, print one result and exit; without it, open Harlequin (a terminal "
+        "SQL IDE) on the file, read-only and offline.",
     )
     sql.add_argument(
         "-c", "--command", help='SQL to run, e.g. "select * from marts.kpi_sales_monthly"'
     )
     sql.set_defaults(func=_cmd_sql)
+
+    from revops.docs import DEFAULT_DOCS_PORT
+
+    docs = sub.add_parser(
+        "docs",
+        help="build the dbt docs (lineage, models, columns) and serve them on 127.0.0.1",
+        description="Run `dbt docs generate` into the dbt target path (the catalog is read "
+        "from a copy of the published serving.duckdb, so it works while a refresh runs), "
+        "then `dbt docs serve` on 127.0.0.1 without opening a browser.",
+    )
+    docs.add_argument(
+        "--port", type=int, default=DEFAULT_DOCS_PORT, help=f"port (default {DEFAULT_DOCS_PORT})"
+    )
+    docs.add_argument("--no-serve", action="store_true", help="only build the docs")
+    docs.set_defaults(func=_cmd_docs)
 
     src = sub.add_parser(
         "dbt-sources", help="regenerate the dbt source YAML from the landing contract"

@@ -5,6 +5,7 @@ tests all read this one list."""
 from orchestration.checks.suites import MART_SUITES, RAW_SUITES
 from orchestration.checks.suites_marketing import MARKETING_SUITES
 from orchestration.checks.suites_playbooks import PLAYBOOKS_SUITES
+from orchestration.checks.suites_semantic import SEMANTIC_SUITES
 from orchestration.checks.suites_success import SUCCESS_SUITES
 from revops.quality import Suite
 
@@ -14,4 +15,5 @@ ALL_SUITES: dict[tuple[str, ...], Suite] = {
     **MARKETING_SUITES,
     **SUCCESS_SUITES,
     **PLAYBOOKS_SUITES,
+    **SEMANTIC_SUITES,
 }
