@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 REVOPS = Path(sys.executable).with_name("revops")
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -42,7 +43,8 @@ def dashboard_server(warehouse: Path, log: Path, timeout: float = 60):
     """`revops dashboard` on a free port against `warehouse`; yields its base URL. The
     server's whole process group is killed at the end."""
     port = free_port()
-    env = {**os.environ, "REVOPS_WAREHOUSE_DIR": str(warehouse)}
+    # PYTHONPATH: this checkout's code even if the venv's editable install points elsewhere
+    env = {**os.environ, "REVOPS_WAREHOUSE_DIR": str(warehouse), "PYTHONPATH": str(REPO_ROOT)}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [str(REVOPS), "dashboard", "--port", str(port)],
@@ -84,33 +86,48 @@ def chromium_page(width: int = 1400, height: int = 1000):
             browser.close()
 
 
-def wait_for_page(page, heading: str, timeout: float = 30_000) -> None:
-    """Wait until the page's header is drawn and Streamlit has finished running the script."""
+def wait_for_page(page, heading: str, labels=(), timeout: float = 30_000) -> None:
+    """Wait until the page's header and the metrics `labels` are drawn and Streamlit has
+    finished running the script (no status widget, no stale element left)."""
     page.get_by_role("heading", name=heading, exact=True).wait_for(timeout=timeout)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+        """labels => {
+            if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+            if (document.querySelector('[data-stale="true"]')) return false;
+            const shown = Array.from(
+                document.querySelectorAll('[data-testid="stMetricLabel"]'),
+                e => e.innerText.trim());
+            return labels.every(l => shown.includes(l));
+        }""",
+        arg=list(labels),
+        timeout=timeout,
     )
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(500)
 
 
 def metrics(page) -> dict[str, str]:
-    """Headline numbers on the page: metric label -> the value as displayed."""
-    found = {}
-    for metric in page.locator('[data-testid="stMetric"]').all():
-        label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()
-        found[label] = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
-    return found
+    """Headline numbers on the page, read in one pass: metric label -> value as displayed."""
+    pairs = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[data-testid="stMetric"]'), m => [
+            m.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
+            m.querySelector('[data-testid="stMetricValue"]').innerText.trim()])"""
+    )
+    return dict(pairs)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Screenshot the dashboard's revenue page.")
     parser.add_argument("--out", default="docs/dashboard.png")
     parser.add_argument("--warehouse", default=os.environ.get("REVOPS_WAREHOUSE_DIR", "warehouse"))
+    parser.add_argument("--height", type=int, default=1300, help="viewport height in pixels")
     args = parser.parse_args()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.with_suffix(".log")
-    with dashboard_server(Path(args.warehouse).resolve(), log) as url, chromium_page() as page:
+    with (
+        dashboard_server(Path(args.warehouse).resolve(), log) as url,
+        chromium_page(height=args.height) as page,
+    ):
         page.goto(url)
         wait_for_page(page, "Revenue")
         page.wait_for_timeout(1500)  # let the charts draw

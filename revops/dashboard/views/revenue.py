@@ -93,13 +93,24 @@ def bridge(series: pd.DataFrame, month) -> pd.DataFrame:
 
 
 def _waterfall(steps: pd.DataFrame) -> alt.Chart:
+    """Bars from each step's start to its end; the axis starts near the lowest level (not at
+    0) so that movements a few percent of MRR stay visible."""
+    levels = pd.concat([steps["end"], steps.loc[steps["kind"] != "total", "start"]])
+    low, high = float(levels.min()), float(levels.max())
+    floor = max(0.0, low - 0.25 * max(high - low, 0.05 * high))
+    bars = steps.assign(start=steps["start"].where(steps["kind"] != "total", floor))
     order = list(steps["step"])
     return (
-        alt.Chart(steps)
-        .mark_bar()
+        alt.Chart(bars)
+        .mark_bar(clip=True)
         .encode(
-            x=alt.X("step:N", sort=order, title=None),
-            y=alt.Y("start:Q", title="MRR (USD)"),
+            x=alt.X("step:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(
+                "start:Q",
+                title="MRR (USD)",
+                scale=alt.Scale(domain=[floor, high * 1.01 if high > 0 else 1], zero=False),
+                axis=alt.Axis(format="$,.3s"),
+            ),
             y2="end:Q",
             color=alt.Color(
                 "kind:N",
@@ -146,26 +157,30 @@ def render() -> None:
     cols[5].metric("CAC payback", fmt.ratio(latest_ratios.get("cac_payback_months"), " mo"))
 
     st.subheader("MRR and ARR trend")
-    trend = shown[["month", "mrr_usd", "arr_usd"]].melt("month", var_name="measure")
-    st.altair_chart(
-        alt.Chart(trend)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("month:T", title=None),
-            y=alt.Y("value:Q", title="USD"),
-            color="measure:N",
-            tooltip=["month:T", "measure", alt.Tooltip("value:Q", format="$,.0f")],
-        ),
-        width="stretch",
-    )
+    left, right = st.columns(2)
+    for col, column, title in ((left, "mrr_usd", "MRR"), (right, "arr_usd", "ARR")):
+        col.altair_chart(
+            alt.Chart(shown)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("month:T", title=None),
+                y=alt.Y(f"{column}:Q", title=f"{title} (USD)", axis=alt.Axis(format="$,.3s")),
+                tooltip=["month:T", alt.Tooltip(f"{column}:Q", format="$,.0f", title=title)],
+            ),
+            width="stretch",
+        )
 
     st.subheader("MRR bridge")
     months = list(pd.to_datetime(shown["month"]).dt.date)
-    month = st.selectbox(
+    month = st.columns(4)[0].selectbox(
         "Month", months, index=len(months) - 1, format_func=fmt.month, key="bridge_month"
     )
     steps = bridge(series, month)
     st.altair_chart(_waterfall(steps), width="stretch")
+    st.caption(
+        "Opening MRR (end of the previous month) + movements = closing MRR; the axis "
+        "does not start at 0."
+    )
     st.table(steps[["step", "amount_usd"]].assign(amount_usd=steps["amount_usd"].map(fmt.money)))
 
     st.subheader("Retention and unit economics by month")
