@@ -2,6 +2,7 @@
 #   make run    install (pinned, from uv.lock), generate the default data set, refresh, publish
 #   make test   run the whole test suite
 #   make ui     the Dagster UI on http://127.0.0.1:3000
+#   make dashboard  the revenue dashboard on http://127.0.0.1:8501
 PYTHON ?= python3.11
 UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
@@ -14,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install system-packages run test ui lint clean
+.PHONY: install system-packages run test ui dashboard lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools/uv
@@ -44,6 +45,9 @@ test: install
 
 ui: install
 	$(BIN)/revops ui
+
+dashboard: install
+	$(BIN)/revops dashboard
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from pathlib import Path
 from revops import paths
 
 DEFAULT_UI_PORT = 3000
+DEFAULT_DASHBOARD_PORT = 8501
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -125,6 +126,53 @@ def _cmd_ui(args: argparse.Namespace) -> int:
         str(args.port),
     ]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it")
+    os.execv(command[0], command)
+    return 0  # not reached
+
+
+def dashboard_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """`streamlit run` of the dashboard: local only, headless, no usage statistics, no links
+    out, no file watcher."""
+    app = Path(__file__).parent / "dashboard" / "app.py"
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--browser.serverAddress",
+        host,
+        "--server.showEmailPrompt",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--server.enableAgentApi",
+        "false",
+        "--client.showErrorLinks",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    paths.export_environment()
+    os.environ["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    command = dashboard_command(args.port, args.host)
+    print(
+        f"Dashboard on http://{args.host}:{args.port} reading {paths.serving_db()} (read-only); "
+        "Ctrl-C stops it"
+    )
     os.execv(command[0], command)
     return 0  # not reached
 
@@ -280,6 +328,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=DEFAULT_UI_PORT, help=f"port (default {DEFAULT_UI_PORT})"
     )
     ui.set_defaults(func=_cmd_ui)
+
+    dash = sub.add_parser(
+        "dashboard",
+        help="start the revenue dashboard (Streamlit) on 127.0.0.1",
+        description="Start the Streamlit dashboard reading only serving.duckdb, read-only "
+        "(keeps working while a refresh runs); usage statistics off, no network.",
+    )
+    dash.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    dash.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_DASHBOARD_PORT,
+        help=f"port (default {DEFAULT_DASHBOARD_PORT})",
+    )
+    dash.set_defaults(func=_cmd_dashboard)
 
     sql = sub.add_parser(
         "sql",

@@ -1,0 +1,193 @@
+"""Revenue page: MRR/ARR trend, the MRR bridge of a chosen month, NRR/GRR, logo churn, CAC,
+LTV:CAC and payback, all from kpi_revenue_monthly; with a region or segment chosen, MRR, ARR
+and the bridge come from fct_mrr joined to dim_customers (the ratios are not split)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from revops.dashboard import data, filters, fmt
+
+MOVEMENTS = [
+    ("new_mrr_usd", "New"),
+    ("reactivation_mrr_usd", "Reactivation"),
+    ("expansion_mrr_usd", "Expansion"),
+    ("contraction_mrr_usd", "Contraction"),
+    ("churned_mrr_usd", "Churn"),
+]
+RATIO_COLUMNS = (
+    "nrr, grr, logo_churn_rate, gross_mrr_churn_rate, cac_usd, ltv_usd, ltv_to_cac, "
+    "cac_payback_months"
+)
+
+
+def mrr_series(chosen: filters.Filters) -> pd.DataFrame:
+    """Month-end MRR, ARR and movements for every month of the revenue spine (all months,
+    so the bridge of the first month in range still has its opening MRR)."""
+    if not chosen.split:
+        return data.query(
+            "select month, mrr_usd, arr_usd, new_mrr_usd, reactivation_mrr_usd, "
+            "expansion_mrr_usd, contraction_mrr_usd, churned_mrr_usd, active_customers "
+            "from marts.kpi_revenue_monthly order by month"
+        )
+    condition, params = chosen.customer_condition("c")
+    return data.query(
+        f"""
+        with spine as (select month from marts.kpi_revenue_monthly),
+        movements as (
+            select
+                m.month,
+                sum(m.mrr_usd) as mrr_usd,
+                sum(m.movement_usd) filter (where m.movement_type = 'new') as new_mrr_usd,
+                sum(m.movement_usd) filter (where m.movement_type = 'reactivation')
+                    as reactivation_mrr_usd,
+                sum(m.movement_usd) filter (where m.movement_type = 'expansion')
+                    as expansion_mrr_usd,
+                sum(m.movement_usd) filter (where m.movement_type = 'contraction')
+                    as contraction_mrr_usd,
+                sum(m.movement_usd) filter (where m.movement_type = 'churn') as churned_mrr_usd,
+                count(*) filter (where m.mrr_usd > 0) as active_customers
+            from marts.fct_mrr as m
+            inner join marts.dim_customers as c on c.customer_id = m.customer_id
+            where {condition}
+            group by m.month
+        )
+        select
+            spine.month,
+            coalesce(mrr_usd, 0) as mrr_usd,
+            12 * coalesce(mrr_usd, 0) as arr_usd,
+            coalesce(new_mrr_usd, 0) as new_mrr_usd,
+            coalesce(reactivation_mrr_usd, 0) as reactivation_mrr_usd,
+            coalesce(expansion_mrr_usd, 0) as expansion_mrr_usd,
+            coalesce(contraction_mrr_usd, 0) as contraction_mrr_usd,
+            coalesce(churned_mrr_usd, 0) as churned_mrr_usd,
+            coalesce(active_customers, 0) as active_customers
+        from spine left join movements using (month)
+        order by spine.month
+        """,
+        params,
+    )
+
+
+def _in_range(frame: pd.DataFrame, chosen: filters.Filters, column: str = "month") -> pd.DataFrame:
+    months = pd.to_datetime(frame[column]).dt.date
+    return frame[(months >= chosen.start_month) & (months <= chosen.end_month)]
+
+
+def bridge(series: pd.DataFrame, month) -> pd.DataFrame:
+    """Waterfall steps of one month: opening MRR, each movement, closing MRR."""
+    months = list(pd.to_datetime(series["month"]).dt.date)
+    index = months.index(month)
+    row = series.iloc[index]
+    opening = float(series.iloc[index - 1]["mrr_usd"]) if index > 0 else 0.0
+    steps, level = [("Opening MRR", 0.0, opening, opening, "total")], opening
+    for column, label in MOVEMENTS:
+        amount = float(row[column])
+        steps.append((label, level, level + amount, amount, "up" if amount >= 0 else "down"))
+        level += amount
+    closing = float(row["mrr_usd"])
+    steps.append(("Closing MRR", 0.0, closing, closing, "total"))
+    return pd.DataFrame(steps, columns=["step", "start", "end", "amount_usd", "kind"])
+
+
+def _waterfall(steps: pd.DataFrame) -> alt.Chart:
+    """Bars from each step's start to its end; the axis starts near the lowest level (not at
+    0) so that movements a few percent of MRR stay visible."""
+    levels = pd.concat([steps["end"], steps.loc[steps["kind"] != "total", "start"]])
+    low, high = float(levels.min()), float(levels.max())
+    floor = max(0.0, low - 0.25 * max(high - low, 0.05 * high))
+    bars = steps.assign(start=steps["start"].where(steps["kind"] != "total", floor))
+    order = list(steps["step"])
+    return (
+        alt.Chart(bars)
+        .mark_bar(clip=True)
+        .encode(
+            x=alt.X("step:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(
+                "start:Q",
+                title="MRR (USD)",
+                scale=alt.Scale(domain=[floor, high * 1.01 if high > 0 else 1], zero=False),
+                axis=alt.Axis(format="$,.3s"),
+            ),
+            y2="end:Q",
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(
+                    domain=["total", "up", "down"], range=["#4c78a8", "#54a24b", "#e45756"]
+                ),
+                legend=None,
+            ),
+            tooltip=["step", alt.Tooltip("amount_usd:Q", format="$,.0f")],
+        )
+    )
+
+
+def render() -> None:
+    chosen = filters.current()
+    st.header("Revenue")
+    series = mrr_series(chosen)
+    shown = _in_range(series, chosen)
+    if shown.empty:
+        st.info("No revenue months in the chosen range.")
+        return
+    ratios = data.query(
+        f"select month, {RATIO_COLUMNS} from marts.kpi_revenue_monthly "
+        "where month between ? and ? order by month",
+        (chosen.start_month, chosen.end_month),
+    )
+    latest = shown.iloc[-1]
+    latest_ratios = ratios.iloc[-1] if not ratios.empty else pd.Series(dtype=float)
+    end_label = fmt.month(chosen.end_month)
+    scope = f" ({chosen.describe()})" if chosen.split else ""
+    st.subheader(f"{end_label}{scope}")
+    cols = st.columns(4)
+    cols[0].metric("MRR", fmt.money(latest["mrr_usd"]))
+    cols[1].metric("ARR", fmt.money(latest["arr_usd"]))
+    cols[2].metric("Paying customers", fmt.number(latest["active_customers"]))
+    cols[3].metric("Net new MRR", fmt.money(sum(float(latest[c]) for c, _ in MOVEMENTS)))
+    filters.note_not_split("NRR, GRR, logo churn, CAC, LTV:CAC and payback")
+    cols = st.columns(6)
+    cols[0].metric("NRR", fmt.rate(latest_ratios.get("nrr")))
+    cols[1].metric("GRR", fmt.rate(latest_ratios.get("grr")))
+    cols[2].metric("Logo churn", fmt.rate(latest_ratios.get("logo_churn_rate")))
+    cols[3].metric("CAC", fmt.money(latest_ratios.get("cac_usd")))
+    cols[4].metric("LTV:CAC", fmt.ratio(latest_ratios.get("ltv_to_cac")))
+    cols[5].metric("CAC payback", fmt.ratio(latest_ratios.get("cac_payback_months"), " mo"))
+
+    st.subheader("MRR and ARR trend")
+    left, right = st.columns(2)
+    for col, column, title in ((left, "mrr_usd", "MRR"), (right, "arr_usd", "ARR")):
+        col.altair_chart(
+            alt.Chart(shown)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("month:T", title=None),
+                y=alt.Y(f"{column}:Q", title=f"{title} (USD)", axis=alt.Axis(format="$,.3s")),
+                tooltip=["month:T", alt.Tooltip(f"{column}:Q", format="$,.0f", title=title)],
+            ),
+            width="stretch",
+        )
+
+    st.subheader("MRR bridge")
+    months = list(pd.to_datetime(shown["month"]).dt.date)
+    month = st.columns(4)[0].selectbox(
+        "Month", months, index=len(months) - 1, format_func=fmt.month, key="bridge_month"
+    )
+    steps = bridge(series, month)
+    st.altair_chart(_waterfall(steps), width="stretch")
+    st.caption(
+        "Opening MRR (end of the previous month) + movements = closing MRR; the axis "
+        "does not start at 0."
+    )
+    st.table(steps[["step", "amount_usd"]].assign(amount_usd=steps["amount_usd"].map(fmt.money)))
+
+    st.subheader("Retention and unit economics by month")
+    table = ratios.copy()
+    table["month"] = pd.to_datetime(table["month"]).dt.strftime("%Y-%m")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+if __name__ == "__main__":
+    render()
