@@ -376,7 +376,11 @@ def test_upsell_candidates_match_pandas(xs):
         columns=columns,
     )
     assert list(got["customer_id"]) == list(expected["customer_id"])
-    np.testing.assert_allclose(got["seat_utilisation"], expected["seat_utilisation"], atol=1e-9)
+    np.testing.assert_allclose(
+        got["seat_utilisation"].to_numpy(dtype=float),
+        expected["seat_utilisation"].to_numpy(dtype=float),
+        atol=1e-9,
+    )
     assert list(got["rank"]) == list(expected["rank"])
     assert list(got["recommended_plan_id"].fillna("-")) == list(
         expected["recommended_plan_id"].fillna("-")
