@@ -3,6 +3,7 @@ tables' contract suites and each mart domain's suites. Checks, `revops validate`
 tests all read this one list."""
 
 from orchestration.checks.suites import MART_SUITES, RAW_SUITES
+from orchestration.checks.suites_kpis import KPIS_SUITES
 from orchestration.checks.suites_marketing import MARKETING_SUITES
 from orchestration.checks.suites_playbooks import PLAYBOOKS_SUITES
 from orchestration.checks.suites_semantic import SEMANTIC_SUITES
@@ -15,5 +16,9 @@ ALL_SUITES: dict[tuple[str, ...], Suite] = {
     **MARKETING_SUITES,
     **SUCCESS_SUITES,
     **PLAYBOOKS_SUITES,
+<<<<<<< HEAD
     **SEMANTIC_SUITES,
+=======
+    **KPIS_SUITES,
+>>>>>>> kpis
 }

@@ -1,12 +1,11 @@
 -- Product usage per resolved customer over the trailing 30 days (the as-of date and the 29
 -- days before it) and the 30 days before those, summed over the customer's CRM accounts:
---   seat_utilisation  active-user days / licensed-seat days on the working days (Monday
---                     to Friday) of the trailing 30 days: the mean of active_users over
---                     the mean of licensed_seats; null without licensed seats; capped at 1
---                     (more users than seats = full). Weekends are left out: a B2B product
---                     is idle on them (about a third of weekday use), so with them no
---                     customer could reach the 0.9 of kpis.md "Upsell candidates".
---   seat_utilisation_all_days  the same over all 30 days
+--   seat_utilisation  kpis.md "Upsell candidates": the trailing-30-day mean of
+--                     active_users over the mean of licensed_seats, all days (weekends
+--                     included), over the days with usage rows; null without licensed
+--                     seats; capped at 1 (more users than seats = full)
+--   seat_utilisation_working_days  the same over Monday to Friday only: not a kpis.md
+--                     number, shown beside it because a B2B product is idle on weekends
 --   usage_trend       mean daily active users of the trailing 30 days over the 30 days
 --                     before, minus 1 (-0.2 = a fifth fewer users); null without earlier use
 with usage as (
@@ -66,12 +65,12 @@ final as (
             as licensed_seats_mean_working_days_30d,
         -- least() skips nulls in DuckDB, so the null case is spelled out
         case
-            when seat_working_days_30d > 0
-                then least(1.0, active_user_working_days_30d / seat_working_days_30d)
+            when seat_days_30d > 0 then least(1.0, active_user_days_30d / seat_days_30d)
         end as seat_utilisation,
         case
-            when seat_days_30d > 0 then least(1.0, active_user_days_30d / seat_days_30d)
-        end as seat_utilisation_all_days,
+            when seat_working_days_30d > 0
+                then least(1.0, active_user_working_days_30d / seat_working_days_30d)
+        end as seat_utilisation_working_days,
         coalesce(active_user_days_30d, 0) / nullif(active_user_days_prior_30d, 0) - 1
             as usage_trend
     from summed

@@ -1,7 +1,8 @@
 -- Upsell candidates as of the as-of date (kpis.md "Upsell candidates"): paying customers
 -- (MRR > 0 at the end of the as-of month) whose seat utilisation over the trailing 30 days
--- is at least 0.9, with no open expansion opportunity and no detractor NPS answer in the
--- 90 days up to the as-of date, ranked by MRR (rank 1 = highest; equal MRR, equal rank),
+-- (all days, as kpis.md says) is at least 0.9, with no open expansion opportunity and no
+-- detractor NPS answer in the 90 days up to the as-of date, ranked by MRR (rank 1 =
+-- highest; equal MRR, equal rank),
 -- with the plan to recommend (int_customer_plan_recommendations).
 with customers as (
     select * from {{ ref('dim_customers') }}
@@ -46,8 +47,7 @@ candidates as (
         customers.region,
         customers.current_mrr_usd as mrr_usd,
         usage.seat_utilisation,
-        usage.active_users_mean_working_days_30d,
-        usage.licensed_seats_mean_working_days_30d,
+        usage.seat_utilisation_working_days,
         recommendations.recommended_plan_id,
         recommendations.peer_customers_holding
     from customers
@@ -70,8 +70,7 @@ final as (
         region,
         mrr_usd,
         seat_utilisation,
-        active_users_mean_working_days_30d,
-        licensed_seats_mean_working_days_30d,
+        seat_utilisation_working_days,
         recommended_plan_id,
         peer_customers_holding,
         cast(rank() over (order by mrr_usd desc) as integer) as rank
