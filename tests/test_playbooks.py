@@ -355,7 +355,7 @@ def test_upsell_candidates_match_pandas(xs):
     ws, as_of = xs
     expected, utilisation = _expected_upsell(ws, as_of)
     # every customer's utilisation, so the test can fail when no one reaches 0.9 (weekends
-    # count, as kpis.md says: on the generated companies few or none do)
+    # count, as kpis.md says: on the generated companies few do)
     con = duckdb.connect(str(ws.warehouse / "work.duckdb"), read_only=True)
     try:
         built = dict(

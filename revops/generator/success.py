@@ -195,12 +195,13 @@ def usage(
         util = np.where(
             seg["churn_next"][s] & (to_end < 75), util * (0.3 + 0.7 * to_end / 75), util
         )
+        util = np.where((day + 3) % 7 >= 5, util * 0.35, util)  # weekends are quiet
+        # ... except for a team about to expand: it is out of seats every day of the week.
         util = np.where(
             seg["expand_next"][s] & (to_end < 60),
             np.maximum(util, rng.uniform(0.9, 1.02, len(s))),
             util,
         )
-        util = np.where((day + 3) % 7 >= 5, util * 0.35, util)
         active = rng.binomial(seats, np.clip(util, 0, 1))
         active = np.where(util > 1, seats + 1, active)  # a few over-use their seats
         yield {
