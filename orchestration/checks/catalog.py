@@ -16,9 +16,6 @@ ALL_SUITES: dict[tuple[str, ...], Suite] = {
     **MARKETING_SUITES,
     **SUCCESS_SUITES,
     **PLAYBOOKS_SUITES,
-<<<<<<< HEAD
     **SEMANTIC_SUITES,
-=======
     **KPIS_SUITES,
->>>>>>> kpis
 }
