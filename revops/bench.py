@@ -3,8 +3,9 @@
 Runs in a scratch folder (never the user's warehouse): generate, a full refresh in a child
 process (wall time, peak memory of the whole process tree, per-stage times from the run's
 Dagster event log, the ten slowest dbt models), the analyst queries on the serving file, two
-nightly refreshes (nothing new; then after `generate --append-days 1`), and an engine floor: the same load, the same compiled dbt SQL and dbt tests, and the same
-publish as plain DuckDB statements in this process, with no Dagster and no dbt.
+nightly refreshes (nothing new; then after `generate --append-days 1`), and an engine floor: the same load, the same compiled dbt SQL and dbt tests, the same publish,
+and every Great Expectations expectation as one SQL count per suite, as plain DuckDB
+statements in this process, with no Dagster, no dbt and no GE.
 Writes <out>/bench-<scale>.json and .md.
 """
 
@@ -219,7 +220,54 @@ def engine_floor(landing: Path, run_dir: Path, scratch: Path) -> dict[str, float
         floor["publish"] = time.perf_counter() - began
     finally:
         con.close()
+    floor.update(gates_floor(database))
     return floor
+
+
+def _expectation_sql(kind: str, kw: dict, batch: str) -> str:
+    """The number of rows (or 0/1 for table-level checks) breaking one expectation."""
+    column = f'"{kw["column"]}"' if "column" in kw else None
+    if kind == "ExpectTableRowCountToBeBetween":
+        return f"select (count(*) < {kw['min_value']})::int from {batch}"
+    if kind == "ExpectColumnValuesToNotBeNull":
+        return f"select count(*) - count({column}) from {batch}"
+    if kind == "ExpectColumnValuesToBeUnique":
+        return f"select count({column}) - count(distinct {column}) from {batch}"
+    if kind == "ExpectColumnValuesToBeInSet":
+        values = ", ".join("'" + str(v).replace("'", "''") + "'" for v in kw["value_set"])
+        return f"select count(*) from {batch} where {column} not in ({values})"
+    if kind == "ExpectColumnValuesToBeBetween":
+        low = ">" if kw.get("strict_min") else ">="
+        tests = []
+        if kw.get("min_value") is not None:
+            tests.append(f"{column} {low} {kw['min_value']}")
+        if kw.get("max_value") is not None:
+            tests.append(f"{column} <= {kw['max_value']}")
+        return f"select count(*) from {batch} where not ({' and '.join(tests)})"
+    if kind == "UnexpectedRowsExpectation":
+        query = kw["unexpected_rows_query"].replace("{batch}", batch)
+        return f"select count(*) from ({query})"
+    raise ValueError(f"no SQL floor for {kind}")
+
+
+def gates_floor(database: Path) -> dict[str, float]:
+    """Every Great Expectations gate as plain SQL counts, one statement per suite: the cost
+    of the checks themselves, without GE (no data docs, no validation results)."""
+    from orchestration.checks.catalog import ALL_SUITES
+
+    seconds: dict[str, float] = defaultdict(float)
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        for suite in ALL_SUITES.values():
+            began = time.perf_counter()
+            batch = f'"{suite.schema}"."{suite.table}"'
+            counts = [_expectation_sql(e.kind, e.kwargs, batch) for e in suite.expectations]
+            con.execute("select " + ", ".join(f"({c})" for c in counts)).fetchall()
+            stage = "gates (raw)" if suite.schema == "raw" else "gates (marts)"
+            seconds[stage] += time.perf_counter() - began
+    finally:
+        con.close()
+    return dict(seconds)
 
 
 def _topological(nodes: dict) -> list[str]:
@@ -353,6 +401,8 @@ def to_markdown(r: dict) -> str:
         "load raw": floor["load raw"],
         "dbt build": floor["dbt build"] + floor["dbt tests"],
         "publish": floor["publish"],
+        "gates (raw)": floor.get("gates (raw)"),
+        "gates (marts)": floor.get("gates (marts)"),
     }
     for stage, seconds in sorted(refresh["stages"].items()):
         base = floor_of.get(stage)

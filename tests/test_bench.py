@@ -22,6 +22,7 @@ def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
     assert {"load raw", "dbt build", "gates (raw)", "gates (marts)", "publish"} <= set(stages)
     assert result["refresh"]["peak_bytes"] > 0 and result["generate"]["rows"] > 0
     assert all(seconds > 0 for seconds in result["floor"].values())
+    assert {"gates (raw)", "gates (marts)"} <= set(result["floor"])
     assert len(result["slowest_models"]) == 10
     nightly = result["nightly"]
     assert set(nightly) == {"nothing new", "after --append-days 1"}
