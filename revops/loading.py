@@ -4,7 +4,9 @@ Raw tables keep every landed row as typed by the contract, plus `_source_file` a
 `_source_row`; staging models apply "newest row wins". A violation of the contract
 (no rows, a missing column, a value that does not parse, a null key, a key repeated
 inside one file) raises ContractViolation before anything is written, so the previous
-raw table, and everything built from it, stays as it was.
+raw table, and everything built from it, stays as it was. In a partial landing (one that
+`revops land` filled from mapped exports, marked by `_landing.json`), a table without any
+file loads as an empty table with the contract's columns instead.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import duckdb
 
 from revops.contract import BOOL, DATE, INT, TEXT, TS, Table
 
+# Written by `revops land` (revops/landing_mapping.py): the tables a mapping filled. Its
+# presence marks a partial landing, where a table nobody provided loads as an empty table.
+LANDING_MANIFEST = "_landing.json"
 EXTENSIONS = {"csv": (".csv",), "parquet": (".parquet",), "jsonl": (".jsonl", ".json")}
 MAX_BAD_ROWS = 5
 
@@ -44,6 +49,24 @@ def landing_files(landing: Path, table: Table) -> list[Path]:
         return []
     suffixes = {s for exts in EXTENSIONS.values() for s in exts}
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def is_partial_landing(landing: Path) -> bool:
+    """True when `revops land` filled this landing folder from mapped exports."""
+    return (landing / LANDING_MANIFEST).is_file()
+
+
+def _load_empty(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> LoadResult:
+    """A table the partial landing does not provide: empty, with the contract's columns."""
+    columns = ", ".join(
+        f"cast(null as {typ}) as {_quote(name)}" for name, typ in table.all_columns().items()
+    )
+    con.execute("create schema if not exists raw")
+    con.execute(
+        f"create or replace table raw.{_quote(table.qualified)} as select {columns}, "
+        "cast(null as varchar) as _source_file, cast(null as bigint) as _source_row limit 0"
+    )
+    return LoadResult(table=table.qualified, rows=0, files=[], bytes=0, newest=None)
 
 
 def _quote(name: str) -> str:
@@ -149,6 +172,8 @@ def load_table(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> L
     """Validate every landing file of `table` and replace `raw.<system>__<table>`."""
     con.execute("set TimeZone = 'UTC'")
     files = landing_files(landing, table)
+    if not files and is_partial_landing(landing):
+        return _load_empty(con, landing, table)
     if not files:
         raise _violation(
             table,
