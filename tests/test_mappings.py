@@ -495,12 +495,12 @@ def test_kpis_without_inputs_are_null_or_absent_not_a_crash(sales_and_churn, fun
         "group by channel"
     )
     assert funnel == [("unknown", 0, 0, 8800, 4238, 0, 0)]
-    # no invoices and no expenses: gross margin, LTV and CAC payback are null, never 0
+    # no invoices, no expenses, no ad spend: gross margin, LTV, CAC and payback are null
     undefined = ws.query(
-        "select count(gross_margin), count(ltv_usd), count(cac_payback_months) "
+        "select count(gross_margin), count(ltv_usd), count(cac_usd), count(cac_payback_months) "
         "from marts.kpi_revenue_monthly"
     )
-    assert undefined == [(0, 0, 0)]
+    assert undefined == [(0, 0, 0, 0)]
     ws, _ = funnel_and_mrr
     assert ws.query("select count(*) from marts.kpi_success_monthly where csat is not null") == [
         (0,)
