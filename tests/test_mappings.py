@@ -414,7 +414,7 @@ def _playbook_movements() -> pd.DataFrame:
     periods["amount"] = periods["monthly_amount"].astype(float)
     # as known on the export date: later periods not yet effective, later ends not yet known
     periods = periods[periods["start"] <= EXPORTED_ON]
-    periods.loc[periods["end"] > EXPORTED_ON, "end"] = pd.Timestamp.max
+    periods.loc[periods["end"] > EXPORTED_ON, "end"] = pd.Timestamp("2200-01-01")
     months = pd.date_range(periods["start"].min(), "2019-12-01", freq="MS")
     rows = []
     for customer, own in periods.groupby("customer_id"):
