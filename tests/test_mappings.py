@@ -414,6 +414,8 @@ def _playbook_movements() -> pd.DataFrame:
     periods["amount"] = periods["monthly_amount"].astype(float)
     # as known on the export date: later periods not yet effective, later ends not yet known
     periods = periods[periods["start"] <= EXPORTED_ON]
+    # as the playbook's month spine: periods billing only months before 2018 are left out
+    periods = periods[periods["end"] > pd.Timestamp("2018-01-01")]
     periods.loc[periods["end"] > EXPORTED_ON, "end"] = pd.Timestamp("2200-01-01")
     months = pd.date_range(periods["start"].min(), "2019-12-01", freq="MS")
     rows = []
@@ -445,8 +447,8 @@ def test_mrr_playbook_movements_by_month(funnel_and_mrr):
     mart = _frame(ws, "select * from marts.kpi_revenue_monthly order by month")
     mart["month"] = pd.to_datetime(mart["month"])
     mart = mart.set_index("month")
-    # customers that started in 2017 count: the spine starts at the first month with MRR
-    assert mart.index.min() == pd.Timestamp("2017-09-01") == detail["month"].min()
+    # the spine starts at the first month with MRR: the playbook's 2018-01
+    assert mart.index.min() == pd.Timestamp("2018-01-01") == detail["month"].min()
     assert mart.index.max() == pd.Timestamp("2019-12-01")
     columns = {
         "new": "new_mrr_usd",
