@@ -54,6 +54,26 @@ def _append_days(out: Path, days: int, seed: int) -> int:
     return 0
 
 
+def _cmd_land(args: argparse.Namespace) -> int:
+    from revops.landing_mapping import MappingError, land
+
+    out = Path(args.out).resolve() if args.out else paths.landing_dir()
+    source_dir = Path(args.source_dir).resolve() if args.source_dir else None
+    started = time.perf_counter()
+    try:
+        landed = land(Path(args.mapping), out, source_dir)
+    except MappingError as error:
+        print(f"error: {error}\nnothing was written to {out}", file=sys.stderr)
+        return 2
+    for item in landed:
+        print(f"  {item.table:<34} {item.rows:>9,} rows  {item.path}")
+    print(
+        f"landed {len(landed)} table(s) into {out} in {time.perf_counter() - started:.1f} s; "
+        "tables no mapping filled load as empty tables (see _landing.json)"
+    )
+    return 0
+
+
 def _cmd_refresh(args: argparse.Namespace) -> int:
     from revops.refresh import run_refresh
 
@@ -231,6 +251,21 @@ def build_parser() -> argparse.ArgumentParser:
         "(new rows, updated rows of existing keys, a few late rows) as extra files",
     )
     gen.set_defaults(func=_cmd_generate)
+
+    lnd = sub.add_parser(
+        "land",
+        help="turn your own exports into contract-shaped landing files with a mapping",
+        description="Apply a declarative mapping (YAML: export files, and a DuckDB SQL "
+        "expression per contract column; examples in mappings/) and write the landing files "
+        "of the tables it fills, all or nothing. Errors name the mapping line. Then run "
+        "`revops refresh` as usual.",
+    )
+    lnd.add_argument("--mapping", required=True, help="the mapping file, e.g. mappings/x.yml")
+    lnd.add_argument(
+        "--source-dir", help="folder of the export files (default: the mapping's source_dir)"
+    )
+    lnd.add_argument("--out", help="landing folder (default $REVOPS_LANDING_DIR or data/landing)")
+    lnd.set_defaults(func=_cmd_land)
 
     ref = sub.add_parser(
         "refresh",

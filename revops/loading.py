@@ -11,6 +11,10 @@ A full load replaces the table. An incremental load (the nightly refresh) append
 the files not loaded before; `raw._landed_files` remembers each loaded file's size and
 modification time, and if any loaded file changed or disappeared the table is reloaded
 in full instead, so the result always equals a full load of the same files.
+
+In a partial landing (one that `revops land` filled from mapped exports, marked by
+`_landing.json`), a table without any file loads as an empty table with the contract's
+columns instead.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import duckdb
 from revops.contract import BOOL, DATE, INT, TEXT, TS, Table
 
 MANIFEST = "raw._landed_files"
+# Written by `revops land` (revops/landing_mapping.py): the tables a mapping filled. Its
+# presence marks a partial landing, where a table nobody provided loads as an empty table.
+LANDING_MANIFEST = "_landing.json"
 EXTENSIONS = {"csv": (".csv",), "parquet": (".parquet",), "jsonl": (".jsonl", ".json")}
 MAX_BAD_ROWS = 5
 
@@ -54,6 +61,26 @@ def landing_files(landing: Path, table: Table) -> list[Path]:
         return []
     suffixes = {s for exts in EXTENSIONS.values() for s in exts}
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def is_partial_landing(landing: Path) -> bool:
+    """True when `revops land` filled this landing folder from mapped exports."""
+    return (landing / LANDING_MANIFEST).is_file()
+
+
+def _load_empty(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> LoadResult:
+    """A table the partial landing does not provide: empty, with the contract's columns."""
+    columns = ", ".join(
+        f"cast(null as {typ}) as {_quote(name)}" for name, typ in table.all_columns().items()
+    )
+    con.execute("create schema if not exists raw")
+    con.execute(
+        f"create or replace table raw.{_quote(table.qualified)} as select {columns}, "
+        "cast(null as varchar) as _source_file, cast(null as bigint) as _source_row, "
+        "cast(null as bigint) as _load_id limit 0"
+    )
+    _record_files(con, table, [], 0, replace=True)
+    return LoadResult(table=table.qualified, rows=0, files=[], bytes=0, newest=None)
 
 
 def _quote(name: str) -> str:
@@ -209,6 +236,8 @@ def load_table(
     """Validate the landing files of `table` and replace (or append to) `raw.<system>__<table>`."""
     con.execute("set TimeZone = 'UTC'")
     files = landing_files(landing, table)
+    if not files and is_partial_landing(landing):
+        return _load_empty(con, landing, table)
     if not files:
         raise _violation(
             table,

@@ -44,11 +44,12 @@ where exists (
 
 
 {# Pre-hook of an incremental staging model: when its raw table was reloaded in full
-   (every raw row is newer than the model's newest), empty the model so this build
-   takes every row again; rows of files that left the landing folder go with it. #}
+   (every raw row is newer than the model's newest) or emptied, empty the model so this
+   build takes every row again; rows of files that left the landing folder go with it. #}
 {% macro reset_if_reloaded(relation) -%}
 {%- if is_incremental() -%}
 delete from {{ this }}
-where (select min(_load_id) from {{ relation }}) > (select max(_load_id) from {{ this }})
+where coalesce((select min(_load_id) from {{ relation }}), {{ 2 ** 62 }})
+    > (select max(_load_id) from {{ this }})
 {%- endif -%}
 {%- endmacro %}

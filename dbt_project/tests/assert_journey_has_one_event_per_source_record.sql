@@ -1,6 +1,6 @@
 -- No fan-out, nothing dropped: every event-bearing source record the crosswalk links to a
 -- customer appears in the journey exactly as often as it has events of that type.
--- Returns (table, event type, expected, actual) where they differ.
+-- Returns (table, expected, actual) where they differ; a table without events expects 0.
 with crosswalk as (
     select * from {{ ref('identity_crosswalk') }}
     where customer_id is not null
@@ -52,7 +52,10 @@ actual as (
     group by source_table
 )
 
-select expected.source_table, expected.expected_events, actual.actual_events
+select
+    expected.source_table,
+    expected.expected_events,
+    coalesce(actual.actual_events, 0) as actual_events
 from expected
 left join actual using (source_table)
-where expected.expected_events is distinct from actual.actual_events
+where expected.expected_events is distinct from coalesce(actual.actual_events, 0)

@@ -17,8 +17,9 @@ from dagster import (
 
 from orchestration.assets.raw import WAREHOUSE_POOL
 from orchestration.checks.catalog import ALL_SUITES
+from orchestration.checks.partial_landing import relax_for_partial_landing
 from orchestration.checks.runtime import freshness_expectations, volume_expectations
-from revops.paths import warehouse_dir, work_db
+from revops.paths import landing_dir, warehouse_dir, work_db
 from revops.quality import ERROR, Suite, run_suite
 
 
@@ -35,7 +36,8 @@ def build_gx_check(asset_key: AssetKey, suite: Suite) -> AssetChecksDefinition:
         extra = []
         if suite.schema == "raw":
             extra = [*volume_expectations(suite.table), *freshness_expectations(suite.table)]
-        result = run_suite(work_db(), suite, warehouse_dir() / "data_docs", extra=extra)
+        gated, extra = relax_for_partial_landing(suite, extra, landing_dir(), work_db())
+        result = run_suite(work_db(), gated, warehouse_dir() / "data_docs", extra=extra)
         for outcome in result.failures:
             log = context.log.error if outcome.blocking else context.log.warning
             log(

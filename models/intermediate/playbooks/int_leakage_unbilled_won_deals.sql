@@ -4,7 +4,7 @@
 -- that is linked to it (crm_opportunity_id) or to its account (an event of a billing
 -- customer resolved to the same customer). Judged only once the 30 days are over:
 -- detected on close_date + 31 days, when that is on or before the as-of date. At risk:
--- the opportunity amount in USD (close_date rate).
+-- the opportunity amount in USD (close_date rate); deals without an amount are skipped.
 with opportunities as (
     select * from {{ ref('int_opportunities_classified') }}
 ),
@@ -38,6 +38,9 @@ won as (
         and not opportunities.is_internal
         and not crosswalk.is_internal
         and opportunities.close_date + interval 31 day <= as_of.as_of_date
+        -- a won deal without an amount (an export without deal values) has no known
+        -- amount at risk: not a finding
+        and opportunities.amount_usd is not null
 ),
 
 resolved_events as (

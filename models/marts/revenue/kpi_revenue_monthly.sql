@@ -106,7 +106,12 @@ with_churn as (
         (t12_revenue_usd - t12_cost_of_revenue_usd) / nullif(t12_revenue_usd, 0)
             as t12_gross_margin,
         mrr_usd / nullif(active_customers, 0) as arpa_usd,
-        acquisition_cost_usd / nullif(new_customers, 0) as cac_usd
+        -- no sales/marketing expense and no ad spend landed at all (e.g. a bring-your-own
+        -- landing without them): the inputs are missing, so CAC is null, never 0
+        case
+            when sum(acquisition_cost_usd) over () > 0
+                then acquisition_cost_usd / nullif(new_customers, 0)
+        end as cac_usd
     from rates
 ),
 

@@ -1,0 +1,516 @@
+"""Bring your own exports: a declarative mapping turns them into contract-shaped landing files.
+
+A mapping file (YAML, one per source, see mappings/*.yml) names the export files and, for
+each contract table it fills, a FROM clause over them and one DuckDB SQL expression per
+contract column. `revops land --mapping FILE` evaluates it set-based in an in-memory DuckDB,
+checks every value against the contract's type and the table's key, and only then writes
+`<landing>/<system>/<table>/<mapping name>.csv` for each table (built in a scratch folder,
+moved into place at the end: a failed mapping leaves the landing folder as it was). It also
+records the tables it filled in `<landing>/_landing.json`, which marks the landing as
+partial: the loaders then load tables nobody provided as empty tables.
+
+Format (every key but `tables` optional):
+
+    name: maven_crm                      # the landed file name (default: the file's stem)
+    source_dir: ../../shared/datasets/x  # where the exports are, relative to this file
+    sources:                             # alias -> export file (+ read_csv options)
+      pipeline: {file: sales_pipeline.csv, options: {delim: ","}}
+    tables:
+      sales/opportunities:
+        from: pipeline left join products on ...   # default: the only source
+        where: pipeline.deal_stage <> ''           # optional row filter
+        columns:                                   # contract column -> SQL expression
+          opportunity_id: opportunity_id
+          stage_name: case deal_stage when 'Won' then 'closed_won' ... end
+          currency: 'USD'                          # YAML single quotes = a SQL text literal
+
+Exports are read with `header=true, all_varchar=true` unless a source's options say
+otherwise, so every value arrives as text and expressions cast what they need. Contract
+columns the mapping leaves out are null (key columns must be mapped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from revops.contract import BOOL, DATE, INT, TABLES_BY_NAME, TEXT, TS, Table
+from revops.loading import LANDING_MANIFEST
+
+MAX_SAMPLES = 5
+READ_DEFAULTS = {"header": True, "all_varchar": True}
+
+
+class MappingError(Exception):
+    """A mapping that cannot be applied; the message names the mapping file and line."""
+
+
+@dataclass
+class Located:
+    """A value from the mapping file and the 1-based line it was written on."""
+
+    value: object
+    line: int
+    style: str | None = None
+
+
+@dataclass
+class TableMapping:
+    table: Table
+    line: int
+    from_clause: Located
+    where: Located | None
+    columns: dict[str, Located] = field(default_factory=dict)
+
+
+@dataclass
+class Mapping:
+    path: Path
+    name: str
+    source_dir: Path
+    sources: dict[str, tuple[Located, dict[str, object]]]  # alias -> (file, read_csv options)
+    tables: list[TableMapping]
+
+
+@dataclass(frozen=True)
+class LandedTable:
+    table: str
+    rows: int
+    path: Path
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class _Reader:
+    """Walks the composed YAML nodes, keeping line numbers for every error."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.where = _display(path)
+
+    def error(self, line: int, message: str) -> MappingError:
+        return MappingError(f"{self.where} line {line}: {message}")
+
+    def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[Located, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node.start_mark.line + 1, f"{what} must be a mapping (key: value)")
+        result: dict[str, tuple[Located, yaml.Node]] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            line = key.start_mark.line + 1
+            if name in result:
+                raise self.error(line, f"'{name}' appears twice in {what}")
+            result[name] = (Located(name, line), value)
+        return result
+
+    def scalar(self, node: yaml.Node, what: str) -> Located:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.error(node.start_mark.line + 1, f"{what} must be a single value")
+        return Located(str(node.value), node.start_mark.line + 1, node.style)
+
+    def plain(self, node: yaml.Node) -> object:
+        constructor = yaml.constructor.SafeConstructor()
+        return constructor.construct_document(node)
+
+
+def _sql_expression(value: Located) -> str:
+    """The SQL of a mapping value: YAML single quotes mean a SQL text literal."""
+    text = str(value.value)
+    if value.style == "'":
+        return "'" + text.replace("'", "''") + "'"
+    return text
+
+
+def parse_mapping(path: Path, source_dir: Path | None = None) -> Mapping:
+    """Read a mapping file; structural errors name the line."""
+    path = Path(path)
+    reader = _Reader(path)
+    if not path.is_file():
+        raise MappingError(f"{reader.where}: no such mapping file")
+    try:
+        root = yaml.compose(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise reader.error(line, f"not valid YAML: {getattr(error, 'problem', error)}") from None
+    if root is None:
+        raise MappingError(f"{reader.where}: the mapping file is empty")
+    top = reader.mapping(root, "the mapping file")
+    known = {"name", "description", "source_dir", "sources", "tables"}
+    for name, (key, _) in top.items():
+        if name not in known:
+            raise reader.error(key.line, f"unknown key '{name}' (expected: {', '.join(known)})")
+    if "tables" not in top:
+        raise reader.error(1, "no 'tables:' section: which contract tables does it fill?")
+
+    name = reader.scalar(top["name"][1], "name").value if "name" in top else path.stem
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", str(name)):
+        raise reader.error(top["name"][0].line, f"name '{name}' may use letters, digits, _ . -")
+    if source_dir is None:
+        if "source_dir" in top:
+            source_dir = path.parent / str(reader.scalar(top["source_dir"][1], "source_dir").value)
+        else:
+            source_dir = path.parent
+
+    sources: dict[str, tuple[Located, dict[str, object]]] = {}
+    if "sources" in top:
+        for alias, (key, node) in reader.mapping(top["sources"][1], "sources").items():
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", alias):
+                raise reader.error(key.line, f"source alias '{alias}' must be a lower-case name")
+            if isinstance(node, yaml.ScalarNode):
+                sources[alias] = (reader.scalar(node, f"source {alias}"), {})
+                continue
+            spec = reader.mapping(node, f"source {alias}")
+            if "file" not in spec:
+                raise reader.error(key.line, f"source '{alias}' needs a 'file:'")
+            options: dict[str, object] = {}
+            if "options" in spec:
+                options = reader.plain(spec["options"][1]) or {}
+                if not isinstance(options, dict):
+                    raise reader.error(spec["options"][0].line, "options must be a mapping")
+            sources[alias] = (reader.scalar(spec["file"][1], f"source {alias} file"), options)
+
+    tables: list[TableMapping] = []
+    for qualified, (key, node) in reader.mapping(top["tables"][1], "tables").items():
+        system, _, table_name = qualified.replace(".", "/").partition("/")
+        table = TABLES_BY_NAME.get(f"{system}__{table_name}")
+        if table is None:
+            names = ", ".join(f"{t.system}/{t.name}" for t in TABLES_BY_NAME.values())
+            raise reader.error(key.line, f"'{qualified}' is not a contract table ({names})")
+        spec = reader.mapping(node, qualified)
+        for part, (part_key, _) in spec.items():
+            if part not in {"from", "where", "columns"}:
+                raise reader.error(
+                    part_key.line, f"unknown key '{part}' in {qualified} (from, where, columns)"
+                )
+        if "from" in spec:
+            from_clause = reader.scalar(spec["from"][1], "from")
+        elif len(sources) == 1:
+            from_clause = Located(next(iter(sources)), key.line)
+        else:
+            raise reader.error(key.line, f"{qualified} needs 'from:' (there are several sources)")
+        where = reader.scalar(spec["where"][1], "where") if "where" in spec else None
+        if "columns" not in spec:
+            raise reader.error(key.line, f"{qualified} has no 'columns:'")
+        contract_columns = table.all_columns()
+        columns: dict[str, Located] = {}
+        for column, (column_key, value) in reader.mapping(spec["columns"][1], "columns").items():
+            if column not in contract_columns:
+                raise reader.error(
+                    column_key.line,
+                    f"column '{column}' is not a column of contract table {qualified} "
+                    f"(its columns: {', '.join(contract_columns)})",
+                )
+            expression = reader.scalar(value, f"column {column}")
+            if expression.value in ("", None) or (
+                isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null")
+            ):
+                expression = Located("null", column_key.line)
+            columns[column] = Located(_sql_expression(expression), column_key.line)
+        missing_keys = [k for k in table.key if k not in columns]
+        if missing_keys:
+            raise reader.error(
+                key.line,
+                f"{qualified}: key column(s) {', '.join(missing_keys)} are not mapped "
+                "(a key cannot be null; a hash of other columns can stand in for a missing one, "
+                "e.g. md5(concat_ws('|', a, b)))",
+            )
+        tables.append(TableMapping(table, key.line, from_clause, where, columns))
+    return Mapping(path, str(name), Path(source_dir), sources, tables)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]
+
+
+def _valid(column: str, target: str) -> str:
+    """SQL that is true when the text of `column` parses as the contract type `target`."""
+    text = f"nullif(trim(cast({column} as varchar)), '')"
+    if target == TEXT:
+        return "true"
+    if target == TS:
+        return f"try_cast({text} as timestamptz) is not null"
+    if target == INT:
+        return f"regexp_full_match({text}, '[+-]?[0-9]+(\\.0+)?')"
+    if target == BOOL:
+        return f"try_cast({text} as boolean) is not null"
+    if target == DATE:
+        return f"try_cast({text} as date) is not null"
+    return f"try_cast({text} as {target}) is not null"
+
+
+def _formatted(column: str, target: str) -> str:
+    """The landed text of a value of the contract type (what the loaders parse back)."""
+    text = f"nullif(trim(cast({column} as varchar)), '')"
+    if target == TEXT:
+        return f"cast({column} as varchar)"
+    if target == TS:
+        return f"strftime(timezone('UTC', cast({text} as timestamptz)), '%Y-%m-%dT%H:%M:%S+00:00')"
+    if target == INT:
+        return f"cast(cast(cast({text} as double) as bigint) as varchar)"
+    if target == BOOL:
+        return f"cast(cast({text} as boolean) as varchar)"
+    if target == DATE:
+        return f"strftime(cast({text} as date), '%Y-%m-%d')"
+    return f"cast(cast({text} as {target}) as varchar)"
+
+
+class _Applier:
+    def __init__(self, mapping: Mapping):
+        self.mapping = mapping
+        self.reader = _Reader(mapping.path)
+        self.con = duckdb.connect()
+        self.con.execute("set TimeZone = 'UTC'")
+        self.columns_of: dict[str, list[str]] = {}
+
+    def error(self, line: int, message: str) -> MappingError:
+        return self.reader.error(line, message)
+
+    def register_sources(self) -> None:
+        for alias, (file, options) in self.mapping.sources.items():
+            path = self.mapping.source_dir / str(file.value)
+            if not path.is_file():
+                raise self.error(file.line, f"source '{alias}': no such export file {path}")
+            settings = {**READ_DEFAULTS, **options}
+            args = ", ".join(f"{k} = {_literal(v)}" for k, v in settings.items())
+            try:
+                self.con.execute(
+                    f"create temp table {_quote(alias)} as "
+                    f"select * from read_csv({_literal(str(path))}, {args})"
+                )
+            except duckdb.Error as error:
+                raise self.error(
+                    file.line,
+                    f"source '{alias}' ({path.name}) cannot be read: {_first_line(error)}",
+                ) from None
+            described = self.con.execute(f"describe {_quote(alias)}").fetchall()
+            self.columns_of[alias] = [row[0] for row in described]
+
+    def _available(self, from_clause: str) -> str:
+        used = [a for a in self.columns_of if re.search(rf"\b{re.escape(a)}\b", from_clause)]
+        return "; ".join(f"{a}: {', '.join(self.columns_of[a])}" for a in used)
+
+    def _explain(self, error: duckdb.Error, from_clause: str) -> str:
+        message = _first_line(error)
+        unknown = re.search(r'Referenced column "(.+?)" not found', message)
+        if unknown:
+            return f"unknown column '{unknown.group(1)}' (the export has {self._available(from_clause)})"
+        return message
+
+    def table_sql(self, spec: TableMapping) -> tuple[str, str]:
+        """(FROM ... WHERE ..., the staged table name), each part checked on its own line."""
+        from_sql = str(spec.from_clause.value)
+        try:
+            self.con.execute(f"select 1 from {from_sql} limit 0")
+        except duckdb.Error as error:
+            raise self.error(
+                spec.from_clause.line,
+                f"{spec.table.system}/{spec.table.name}: 'from' fails: {self._explain(error, from_sql)}",
+            ) from None
+        body = f"from {from_sql}"
+        if spec.where is not None:
+            body += f" where {spec.where.value}"
+            try:
+                self.con.execute(f"select 1 {body} limit 0")
+            except duckdb.Error as error:
+                raise self.error(
+                    spec.where.line,
+                    f"{spec.table.system}/{spec.table.name}: 'where' fails: "
+                    f"{self._explain(error, from_sql)}",
+                ) from None
+        return body, f"_mapped_{spec.table.qualified}"
+
+    def apply_table(self, spec: TableMapping) -> tuple[str, int]:
+        table = spec.table
+        qualified = f"{table.system}/{table.name}"
+        body, staged = self.table_sql(spec)
+        from_sql = str(spec.from_clause.value)
+        # Bind each expression alone, so an unknown column names its own line.
+        for column, expression in spec.columns.items():
+            try:
+                self.con.execute(f"select {expression.value} {body} limit 0")
+            except duckdb.Error as error:
+                raise self.error(
+                    expression.line,
+                    f"column '{column}' of {qualified}: {self._explain(error, from_sql)}",
+                ) from None
+        select = ", ".join(f"({e.value}) as {_quote(c)}" for c, e in spec.columns.items())
+        try:
+            self.con.execute(
+                f"create or replace temp table {_quote(staged)} as select {select} {body}"
+            )
+        except duckdb.Error:
+            # A value that fails at run time (a cast of bad text): find the column that fails.
+            for column, expression in spec.columns.items():
+                try:
+                    self.con.execute(
+                        f"select count(*) from (select cast(({expression.value}) as varchar) as v "
+                        f"{body}) where v is not null or v is null"
+                    ).fetchall()
+                except duckdb.Error as error:
+                    raise self.error(
+                        expression.line,
+                        f"column '{column}' of {qualified}: the expression fails on the data: "
+                        f"{_first_line(error)}",
+                    ) from None
+            raise
+        rows = self.con.execute(f"select count(*) from {_quote(staged)}").fetchall()[0][0]
+        if rows == 0:
+            raise self.error(spec.line, f"{qualified}: the mapping gives no rows")
+        contract = table.all_columns()
+        for column, expression in spec.columns.items():
+            target = contract[column]
+            bad = self.con.execute(
+                f"select distinct cast({_quote(column)} as varchar) from {_quote(staged)} "
+                f"where nullif(trim(cast({_quote(column)} as varchar)), '') is not null "
+                f"and not ({_valid(_quote(column), target)}) limit {MAX_SAMPLES}"
+            ).fetchall()
+            if bad:
+                samples = ", ".join(repr(r[0]) for r in bad)
+                raise self.error(
+                    expression.line,
+                    f"column '{column}' of {qualified}: value(s) that are not a valid {target}, "
+                    f"e.g. {samples} (convert or null them in the expression)",
+                )
+        self._check_key(spec, staged)
+        return staged, rows
+
+    def _check_key(self, spec: TableMapping, staged: str) -> None:
+        table = spec.table
+        qualified = f"{table.system}/{table.name}"
+        keys = ", ".join(_quote(k) for k in table.key)
+        lines = ", ".join(str(spec.columns[k].line) for k in table.key)
+        for key in table.key:
+            nulls = self.con.execute(
+                f"select count(*) from {_quote(staged)} "
+                f"where nullif(trim(cast({_quote(key)} as varchar)), '') is null"
+            ).fetchall()[0][0]
+            if nulls:
+                raise self.error(
+                    spec.columns[key].line,
+                    f"key column '{key}' of {qualified} is null on {nulls} row(s) "
+                    "(filter them with 'where:' or give them a key)",
+                )
+        dupes = self.con.execute(
+            f"select {keys}, count(*) as n from {_quote(staged)} group by all having count(*) > 1 "
+            f"order by n desc, {keys} limit {MAX_SAMPLES}"
+        ).fetchall()
+        if dupes:
+            total = self.con.execute(
+                f"select count(*) from (select {keys} from {_quote(staged)} "
+                "group by all having count(*) > 1)"
+            ).fetchall()[0][0]
+            samples = "; ".join(
+                f"{', '.join(str(v) for v in row[:-1])} ({row[-1]} rows)" for row in dupes
+            )
+            raise self.error(
+                spec.columns[table.key[0]].line,
+                f"the key ({', '.join(table.key)}) of {qualified} (mapped on line(s) {lines}) "
+                f"is not unique: {total} value(s) repeat, e.g. {samples}",
+            )
+
+    def write(self, spec: TableMapping, staged: str, folder: Path) -> Path:
+        table = spec.table
+        contract = table.all_columns()
+        wanted = list(table.columns) + [c for c in table.optional if c in spec.columns]
+        select = ", ".join(
+            f"{_formatted(_quote(c), contract[c])} as {_quote(c)}"
+            if c in spec.columns
+            else f"cast(null as varchar) as {_quote(c)}"
+            for c in wanted
+        )
+        target = folder / table.system / table.name / f"{self.mapping.name}.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        order = ", ".join(_quote(k) for k in table.key)
+        self.con.execute(
+            f"copy (select {select} from {_quote(staged)} order by {order}) "
+            f"to {_literal(str(target))} (header true, delimiter ',')"
+        )
+        return target
+
+
+def _read_manifest(out: Path) -> dict:
+    path = out / LANDING_MANIFEST
+    if path.is_file():
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            return {}
+    return {}
+
+
+def land(mapping_file: Path, out: Path, source_dir: Path | None = None) -> list[LandedTable]:
+    """Apply a mapping and write its tables into the landing folder `out`, all or nothing."""
+    mapping = parse_mapping(Path(mapping_file), source_dir)
+    applier = _Applier(mapping)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = out / f".land-{uuid.uuid4().hex[:12]}"
+    landed: list[LandedTable] = []
+    try:
+        applier.register_sources()
+        staged = [(spec, *applier.apply_table(spec)) for spec in mapping.tables]
+        for spec, table_name, rows in staged:
+            path = applier.write(spec, table_name, scratch / "new")
+            landed.append(
+                LandedTable(
+                    f"{spec.table.system}/{spec.table.name}",
+                    rows,
+                    out / path.relative_to(scratch / "new"),
+                )
+            )
+        applier.con.close()
+        # Every table is written and checked: move them into place (each table's folder is
+        # replaced as a whole), then record them in the manifest.
+        for spec, _, _ in staged:
+            relative = Path(spec.table.system) / spec.table.name
+            target = out / relative
+            if target.exists():
+                (scratch / "old" / relative).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, scratch / "old" / relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(scratch / "new" / relative, target)
+        manifest = _read_manifest(out)
+        manifest["partial"] = True
+        tables = manifest.setdefault("tables", {})
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        for item in landed:
+            tables[item.table] = {
+                "mapping": str(mapping.path),
+                "file": item.path.name,
+                "rows": item.rows,
+                "landed_at": now,
+            }
+        temporary = out / f"{LANDING_MANIFEST}.tmp"
+        temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        os.replace(temporary, out / LANDING_MANIFEST)
+    finally:
+        applier.con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return landed
