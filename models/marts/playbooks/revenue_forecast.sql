@@ -12,7 +12,8 @@
 {{ config(
     materialized='incremental',
     unique_key=['forecast_made_on', 'month', 'forecast_kind'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=replace_snapshot_strategy(),
+    partition_by=replace_snapshot_partition('forecast_made_on'),
 ) }}
 
 with revenue as (
