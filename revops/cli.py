@@ -277,8 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write every raw.<system>__<table> of work.duckdb to <out>/<system>__<table>"
         ".parquet. The dbt target `spark` declares these files as its raw tables.",
     )
-    exp.add_argument("--out", help="folder (default $REVOPS_RAW_PARQUET_DIR or warehouse/raw_parquet)")
-    exp.add_argument("--warehouse", help="work database (default $REVOPS_WAREHOUSE_DIR/work.duckdb)")
+    exp.add_argument(
+        "--out", help="folder (default $REVOPS_RAW_PARQUET_DIR or warehouse/raw_parquet)"
+    )
+    exp.add_argument(
+        "--warehouse", help="work database (default $REVOPS_WAREHOUSE_DIR/work.duckdb)"
+    )
     exp.set_defaults(func=_cmd_export_raw)
     return parser
 

@@ -121,6 +121,19 @@
     datediff({{ end_on }}, {{ start_on }})
 {%- endmacro %}
 
+{#- A DATE plus a whole number of months, as a DATE. -#}
+{% macro add_months(date_expr, months) -%}
+    {{ return(adapter.dispatch('add_months', 'revops')(date_expr, months)) }}
+{%- endmacro %}
+
+{% macro default__add_months(date_expr, months) -%}
+    cast({{ date_expr }} + to_months({{ months }}) as date)
+{%- endmacro %}
+
+{% macro spark__add_months(date_expr, months) -%}
+    add_months({{ date_expr }}, {{ months }})
+{%- endmacro %}
+
 {#- A UTC wall time (TIMESTAMP) read on the clock of an IANA time zone (DST-aware). -#}
 {% macro utc_to_local(ts, time_zone) -%}
     {{ return(adapter.dispatch('utc_to_local', 'revops')(ts, time_zone)) }}

@@ -144,14 +144,21 @@ linked as (
 -- the customer's first touchpoint is its first touch
 typed as (
     select
-        * replace (
-            case
-                when event_type = 'touchpoint' and row_number() over (
-                    partition by customer_id, event_type order by event_at, event_record_id
-                ) = 1 then 'first_touch'
-                else event_type
-            end as event_type
-        )
+        source_system,
+        source_table,
+        source_record_id,
+        event_record_id,
+        event_at,
+        case
+            when event_type = 'touchpoint' and row_number() over (
+                partition by customer_id, event_type order by event_at, event_record_id
+            ) = 1 then 'first_touch'
+            else event_type
+        end as event_type,
+        channel,
+        amount_usd,
+        customer_id,
+        person_id
     from linked
 ),
 
