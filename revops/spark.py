@@ -77,14 +77,18 @@ def spark_environment(raw_dir: Path, spark_home: Path) -> dict[str, str]:
 
 
 def dbt_build_on_spark(
-    raw_dir: Path, spark_home: Path, args: list[str] | None = None
+    raw_dir: Path, spark_home: Path, args: list[str] | None = None, catalog: str = "in-memory"
 ) -> subprocess.CompletedProcess:
-    """`dbt build --target spark` (seeds, models, data tests; unit tests are DuckDB's)."""
+    """`dbt build --target spark` (seeds, models, data tests; unit tests are DuckDB's).
+
+    catalog "in-memory" (a one-off build, faster) or "hive" (a Derby metastore under
+    spark_home that keeps tables between runs, for incremental models)."""
     spark_home.mkdir(parents=True, exist_ok=True)
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt), "build", "--target", "spark", "--exclude", "resource_type:unit_test"]
     command += args or []
     env = spark_environment(raw_dir, spark_home)
+    env["REVOPS_SPARK_CATALOG"] = catalog
     env.setdefault("DBT_TARGET_PATH", str(spark_home / "target"))
     env.setdefault("DBT_LOG_PATH", str(spark_home / "logs"))
     return subprocess.run(

@@ -170,7 +170,7 @@
 {%- endmacro %}
 
 {% macro spark__iso_timestamp_text(expr) -%}
-    date_format({{ expr }}, 'yyyy-MM-dd''T''HH:mm:ss')
+    date_format({{ expr }}, 'yyyy-MM-dd') || 'T' || date_format({{ expr }}, 'HH:mm:ss')
 {%- endmacro %}
 
 {#- A composite ordering key for max_by / min_by: compared field by field. -#}
