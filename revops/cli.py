@@ -217,6 +217,17 @@ def _cmd_dbt_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_raw(args: argparse.Namespace) -> int:
+    from revops.spark import export_raw, raw_parquet_dir
+
+    work = Path(args.warehouse) if args.warehouse else paths.work_db()
+    out = Path(args.out) if args.out else raw_parquet_dir()
+    counts = export_raw(work, out)
+    for table, rows in counts.items():
+        print(f"{out / (table + '.parquet')}  {rows:,} rows")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="revops",
@@ -410,6 +421,20 @@ def build_parser() -> argparse.ArgumentParser:
         "dbt-sources", help="regenerate the dbt source YAML from the landing contract"
     )
     src.set_defaults(func=_cmd_dbt_sources)
+
+    exp = sub.add_parser(
+        "export-raw",
+        help="write the raw tables of work.duckdb as Parquet (what the spark target reads)",
+        description="Write every raw.<system>__<table> of work.duckdb to <out>/<system>__<table>"
+        ".parquet. The dbt target `spark` declares these files as its raw tables.",
+    )
+    exp.add_argument(
+        "--out", help="folder (default $REVOPS_RAW_PARQUET_DIR or warehouse/raw_parquet)"
+    )
+    exp.add_argument(
+        "--warehouse", help="work database (default $REVOPS_WAREHOUSE_DIR/work.duckdb)"
+    )
+    exp.set_defaults(func=_cmd_export_raw)
     return parser
 
 

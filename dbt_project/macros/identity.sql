@@ -5,7 +5,7 @@
 {% macro registrable_domain(host) -%}
     case
         when {{ host }} is null or not contains({{ host }}, '.') then null
-        when regexp_matches({{ host }}, '\.(co|com|org|net|ac|gov)\.[a-z]{2}$')
+        when {{ regex_matches_function() }}({{ host }}, '\.(co|com|org|net|ac|gov)\.[a-z]{2}$')
             then regexp_extract({{ host }}, '([^.]+\.[^.]+\.[^.]+)$', 1)
         else regexp_extract({{ host }}, '([^.]+\.[^.]+)$', 1)
     end
@@ -29,7 +29,7 @@
     reduced to its registrable part, so ' Jo.Smith+crm@Mail.Acme.io' = 'jo.smith@acme.io'. -#}
 {% macro normalized_email(email) -%}
     case
-        when regexp_matches(lower(trim({{ email }})), '^[^@\s]+@[^@\s]+\.[a-z]{2,}$')
+        when {{ regex_matches_function() }}(lower(trim({{ email }})), '^[^@\s]+@[^@\s]+\.[a-z]{2,}$')
             then regexp_extract(lower(trim({{ email }})), '^([^@+]+)', 1)
                 || '@' || {{ email_domain(email) }}
     end
@@ -37,7 +37,7 @@
 
 {#- Role addresses (billing@, finance@ ...) belong to a company, not to one person. -#}
 {% macro is_role_email(email) -%}
-    coalesce(regexp_matches(
+    coalesce({{ regex_matches_function() }}(
         lower(trim({{ email }})),
         '^(billing|finance|accounts|accounting|ap|ar|invoices|payables|info|admin|sales|support|hello|contact|office|team)@'
     ), false)
@@ -45,16 +45,15 @@
 
 {#- A syntactically valid address whose domain has a dot-separated TLD of letters. -#}
 {% macro is_valid_email(email) -%}
-    coalesce(regexp_matches(trim({{ email }}), '^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$'), false)
+    coalesce({{ regex_matches_function() }}(trim({{ email }}), '^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$'), false)
 {%- endmacro %}
 
 {#- A company name without case, punctuation or legal form: 'ACME, Inc.' -> 'acme'. -#}
 {% macro normalized_company_name(name) -%}
+    {%- set no_dots = regex_replace_all('lower(trim(' ~ name ~ '))', "'[.'']'", "''") -%}
+    {%- set spaced = regex_replace_all(no_dots, "'[^a-z0-9]+'", "' '") -%}
     nullif(trim(regexp_replace(
-        regexp_replace(
-            regexp_replace(lower(trim({{ name }})), '[.'']', '', 'g'),
-            '[^a-z0-9]+', ' ', 'g'
-        ),
+        {{ spaced }},
         '\s+(inc|incorporated|corp|corporation|co|company|llc|llp|ltd|limited|plc|gmbh|ag|sa|sas|sarl|bv|nv|sl|srl|spa|ab|as|oy|kk|ltda|pvt ltd|pte ltd|pty ltd|pvt|pte|pty)\s*$',
         ''
     )), '')
@@ -62,5 +61,5 @@
 
 {#- A person's name part for matching: lower case, letters only. -#}
 {% macro normalized_person_name(name) -%}
-    nullif(regexp_replace(lower(trim({{ name }})), '[^a-z]', '', 'g'), '')
+    nullif({{ regex_replace_all('lower(trim(' ~ name ~ '))', "'[^a-z]'", "''") }}, '')
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#- Internal and test records (sources.md): an @example.com address or a company
     name containing "test". No KPI counts them. -#}
 {% macro is_internal_email(email) -%}
-    coalesce(regexp_matches(lower(trim({{ email }})), '@([a-z0-9-]+\.)*example\.com$'), false)
+    coalesce({{ regex_matches_function() }}(lower(trim({{ email }})), '@([a-z0-9-]+\.)*example\.com$'), false)
 {%- endmacro %}
 
 {% macro is_internal_name(name) -%}
@@ -9,5 +9,5 @@
 {%- endmacro %}
 
 {% macro is_internal_website(website) -%}
-    coalesce(regexp_matches(lower(trim({{ website }})), '(^|[/.@])example\.com(/|$)'), false)
+    coalesce({{ regex_matches_function() }}(lower(trim({{ website }})), '(^|[/.@])example\.com(/|$)'), false)
 {%- endmacro %}

@@ -44,7 +44,7 @@ final as (
         source_table,
         source_record_id,
         company_key,
-        arg_min(match_rule, rule_rank) as match_rule,
+        min_by(match_rule, rule_rank) as match_rule,
         min(rule_rank) as rule_rank
     from keys
     group by all

@@ -33,7 +33,7 @@ candidates as (
     select
         unmatched.company_key as from_key,
         known.company_key as to_key,
-        jaro_winkler_similarity(unmatched.company_name, known.company_name) as similarity
+        {{ jaro_winkler('unmatched.company_name', 'known.company_name') }} as similarity
     from name_only
     inner join names as unmatched on name_only.company_key = unmatched.company_key
     inner join names as known
@@ -43,14 +43,20 @@ candidates as (
 ),
 
 final as (
-    select
-        from_key,
-        to_key,
-        similarity,
-        'fuzzy_company_name' as match_rule
-    from candidates
-    where similarity >= 0.95
-    qualify row_number() over (partition by from_key order by similarity desc, to_key) = 1
+    select from_key, to_key, similarity, match_rule
+    from (
+        select
+            row_number() over (
+                partition by from_key order by similarity desc, to_key
+            ) as row_in_group,
+            from_key,
+            to_key,
+            similarity,
+            'fuzzy_company_name' as match_rule
+        from candidates
+        where similarity >= 0.95
+    ) as ranked
+    where row_in_group = 1
 )
 
 select * from final

@@ -38,7 +38,7 @@ final as (
         source_record_id,
         any_value(customer_id) as customer_id,
         coalesce(
-            arg_min(match_rule, rule_rank) filter (where is_shared),
+            min_by(match_rule, rule_rank) filter (where is_shared),
             any_value(fuzzy_rule),
             'own_record'
         ) as match_rule

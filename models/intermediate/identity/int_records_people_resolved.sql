@@ -21,7 +21,7 @@ final as (
         keys.source_record_id,
         any_value(clusters.person_id) as person_id,
         coalesce(
-            arg_min(keys.match_rule, keys.rule_rank) filter (where key_use.records > 1),
+            min_by(keys.match_rule, keys.rule_rank) filter (where key_use.records > 1),
             'own_record'
         ) as match_rule
     from keys

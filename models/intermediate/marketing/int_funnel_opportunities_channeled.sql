@@ -46,19 +46,23 @@ contact_people as (
 
 -- the person of each customer's earliest non-internal lead
 customer_first_lead_people as (
-    select
-        crosswalk.customer_id,
-        crosswalk.person_id
-    from crosswalk
-    inner join leads on crosswalk.source_record_id = leads.lead_id
-    where crosswalk.source_system = 'marketing'
-        and crosswalk.source_table = 'leads'
-        and crosswalk.customer_id is not null
-        and not leads.is_internal
-    qualify row_number() over (
-        partition by crosswalk.customer_id
-        order by leads.created_at, cast(leads.lead_id as varchar)
-    ) = 1
+    select *
+    from (
+        select
+            row_number() over (
+                partition by crosswalk.customer_id
+                order by leads.created_at, cast(leads.lead_id as string)
+            ) as row_in_group,
+            crosswalk.customer_id,
+            crosswalk.person_id
+        from crosswalk
+        inner join leads on crosswalk.source_record_id = leads.lead_id
+        where crosswalk.source_system = 'marketing'
+            and crosswalk.source_table = 'leads'
+            and crosswalk.customer_id is not null
+            and not leads.is_internal
+    ) as ranked
+    where row_in_group = 1
 ),
 
 channeled as (

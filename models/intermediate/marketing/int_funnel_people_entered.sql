@@ -28,15 +28,19 @@ people_leads as (
 ),
 
 earliest_leads as (
-    select
-        person_id,
-        lead_id as first_lead_id,
-        created_at as first_lead_created_at,
-        coalesce(original_source_channel, 'unknown') as channel
-    from people_leads
-    qualify row_number() over (
-        partition by person_id order by created_at, cast(lead_id as varchar)
-    ) = 1
+    select *
+    from (
+        select
+            row_number() over (
+                partition by person_id order by created_at, cast(lead_id as string)
+            ) as row_in_group,
+            person_id,
+            lead_id as first_lead_id,
+            created_at as first_lead_created_at,
+            coalesce(original_source_channel, 'unknown') as channel
+        from people_leads
+    ) as ranked
+    where row_in_group = 1
 ),
 
 stage_dates as (

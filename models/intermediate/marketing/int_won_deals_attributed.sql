@@ -75,8 +75,8 @@ untouched as (
     select won_deals.opportunity_id, models.attribution_model, 'unknown' as channel, 1.0 as share
     from won_deals
     cross join (
-        select unnest(['first_touch', 'last_touch', 'linear']) as attribution_model
-    ) as models
+        values ('first_touch'), ('last_touch'), ('linear')
+    ) as models (attribution_model)
     where won_deals.opportunity_id not in (select opportunity_id from deal_touches)
 ),
 

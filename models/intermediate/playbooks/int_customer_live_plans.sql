@@ -12,10 +12,15 @@ crosswalk as (
 
 latest as (
     select *
-    from events
-    qualify row_number() over (
-        partition by subscription_id order by occurred_at desc, event_id desc
-    ) = 1
+    from (
+        select
+            row_number() over (
+                partition by subscription_id order by occurred_at desc, event_id desc
+            ) as row_in_group,
+            *
+        from events
+    ) as ranked
+    where row_in_group = 1
 ),
 
 final as (

@@ -35,10 +35,10 @@ final as (
     select
         customer_id,
         count(*) as nps_answers_90d,
-        arg_max(score, (responded_at, response_id)) as latest_nps_score,
+        max_by(score, {{ tuple_key(['responded_at', 'response_id']) }}) as latest_nps_score,
         case
-            when arg_max(score, (responded_at, response_id)) >= 9 then 'promoter'
-            when arg_max(score, (responded_at, response_id)) >= 7 then 'passive'
+            when max_by(score, {{ tuple_key(['responded_at', 'response_id']) }}) >= 9 then 'promoter'
+            when max_by(score, {{ tuple_key(['responded_at', 'response_id']) }}) >= 7 then 'passive'
             else 'detractor'
         end as latest_nps_band,
         bool_or(score <= 6) as has_detractor_90d

@@ -46,14 +46,18 @@ candidates as (
 ),
 
 final as (
-    select
-        customer_id,
-        plan_id as recommended_plan_id,
-        peer_customers_holding
-    from candidates
-    qualify row_number() over (
-        partition by customer_id order by peer_customers_holding desc, plan_id
-    ) = 1
+    select customer_id, recommended_plan_id, peer_customers_holding
+    from (
+        select
+            row_number() over (
+                partition by customer_id order by peer_customers_holding desc, plan_id
+            ) as row_in_group,
+            customer_id,
+            plan_id as recommended_plan_id,
+            peer_customers_holding
+        from candidates
+    ) as ranked
+    where row_in_group = 1
 )
 
 select * from final

@@ -28,7 +28,7 @@ windowed as (
         usage.active_users,
         usage.licensed_seats,
         usage.usage_date > as_of.as_of_date - 30 as is_trailing_30d,
-        isodow(usage.usage_date) <= 5 as is_working_day
+        {{ iso_weekday('usage.usage_date') }} <= 5 as is_working_day
     from usage
     inner join crosswalk on usage.account_id = crosswalk.source_record_id
     cross join as_of

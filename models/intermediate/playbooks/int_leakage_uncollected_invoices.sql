@@ -35,7 +35,7 @@ flagged as (
         dated.*,
         case
             when dated.status = 'uncollectible' then dated.due_on
-            when dated.status = 'open' and as_of.as_of_date - dated.due_on > 30
+            when dated.status = 'open' and {{ days_between('dated.due_on', 'as_of.as_of_date') }} > 30
                 then cast(dated.due_on + interval 31 day as date)
         end as detected_on
     from dated

@@ -44,13 +44,21 @@ billed_lines as (
         and not crosswalk.is_internal
 ),
 
--- at one instant the greater event_id wins
+-- at one instant the greater event_id wins; each state holds until the next instant
 last_per_instant as (
-    select *
-    from events
-    qualify row_number() over (
-        partition by subscription_id, occurred_at order by event_id desc
-    ) = 1
+    select
+        *,
+        lead(occurred_at) over (partition by subscription_id order by occurred_at)
+            as next_occurred_at
+    from (
+        select
+            row_number() over (
+                partition by subscription_id, occurred_at order by event_id desc
+            ) as row_in_group,
+            *
+        from events
+    ) as ranked
+    where row_in_group = 1
 ),
 
 contracted as (
@@ -60,9 +68,14 @@ contracted as (
         last_per_instant.discount_pct,
         last_per_instant.quantity * plans.unit_amount as contracted_amount
     from billed_lines
-    asof inner join last_per_instant
+    -- the state in force when the invoice was issued
+    inner join last_per_instant
         on billed_lines.subscription_id = last_per_instant.subscription_id
         and billed_lines.issued_at >= last_per_instant.occurred_at
+        and (
+            last_per_instant.next_occurred_at is null
+            or billed_lines.issued_at < last_per_instant.next_occurred_at
+        )
     inner join plans on last_per_instant.plan_id = plans.plan_id
 ),
 

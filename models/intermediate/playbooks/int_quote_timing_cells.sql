@@ -40,12 +40,17 @@ hours as (
 ),
 
 best_hours as (
-    select time_basis, region, hour
-    from hours
-    where hour_quotes_sent >= 30
-    qualify row_number() over (
-        partition by time_basis, region order by hour_acceptance_rate desc, hour
-    ) = 1
+    select *
+    from (
+        select
+            row_number() over (
+                partition by time_basis, region order by hour_acceptance_rate desc, hour
+            ) as row_in_group,
+            time_basis, region, hour
+        from hours
+        where hour_quotes_sent >= 30
+    ) as ranked
+    where row_in_group = 1
 ),
 
 final as (

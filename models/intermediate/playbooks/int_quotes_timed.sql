@@ -42,7 +42,7 @@ local_times as (
         *,
         sent_at as sent_at_utc,
         case
-            when time_zone is not null then timezone(time_zone, timezone('UTC', sent_at))
+            when time_zone is not null then {{ utc_to_local('sent_at', 'time_zone') }}
         end as sent_at_local
     from located
 ),
@@ -54,9 +54,9 @@ final as (
         region,
         time_zone,
         sent_at,
-        cast(isodow(sent_at_utc) as integer) as weekday_utc,
+        cast({{ iso_weekday('sent_at_utc') }} as integer) as weekday_utc,
         cast(hour(sent_at_utc) as integer) as hour_utc,
-        cast(isodow(sent_at_local) as integer) as weekday_local,
+        cast({{ iso_weekday('sent_at_local') }} as integer) as weekday_local,
         cast(hour(sent_at_local) as integer) as hour_local,
         is_accepted
     from local_times

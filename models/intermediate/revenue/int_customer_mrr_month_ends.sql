@@ -14,13 +14,21 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
--- at one instant the greater event_id wins
+-- at one instant the greater event_id wins; each state holds until the next instant
 last_per_instant as (
-    select *
-    from events
-    qualify row_number() over (
-        partition by subscription_id, occurred_at order by event_id desc
-    ) = 1
+    select
+        *,
+        lead(occurred_at) over (partition by subscription_id order by occurred_at)
+            as next_occurred_at
+    from (
+        select
+            row_number() over (
+                partition by subscription_id, occurred_at order by event_id desc
+            ) as row_in_group,
+            *
+        from events
+    ) as ranked
+    where row_in_group = 1
 ),
 
 subscriptions as (
@@ -36,9 +44,8 @@ subscription_months as (
     select
         subscriptions.subscription_id,
         subscriptions.billing_customer_id,
-        cast(unnest(generate_series(
-            subscriptions.first_month, as_of.as_of_month, interval 1 month
-        )) as date) as month
+        {{ date_series('subscriptions.first_month', 'as_of.as_of_month', 'interval 1 month') }}
+            as month
     from subscriptions
     cross join as_of
 ),
@@ -48,10 +55,16 @@ subscription_month_ends as (
         subscription_months.*,
         last_per_instant.mrr_usd
     from subscription_months
-    asof left join last_per_instant
+    -- the state in force at the month's last instant (the latest one before the next month)
+    left join last_per_instant
         on subscription_months.subscription_id = last_per_instant.subscription_id
-        and cast(subscription_months.month + interval 1 month as timestamptz)
-            > last_per_instant.occurred_at
+        and last_per_instant.occurred_at
+            < cast(subscription_months.month + interval 1 month as timestamp)
+        and (
+            last_per_instant.next_occurred_at is null
+            or last_per_instant.next_occurred_at
+                >= cast(subscription_months.month + interval 1 month as timestamp)
+        )
 ),
 
 final as (

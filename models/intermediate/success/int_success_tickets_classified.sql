@@ -37,8 +37,8 @@ durations as (
         first_response_at,
         solved_at,
         csat_score,
-        date_diff('second', created_at, first_response_at) / 3600.0 as first_response_hours_raw,
-        date_diff('second', created_at, solved_at) / 3600.0 as resolution_hours_raw
+        {{ seconds_between('created_at', 'first_response_at') }} / 3600.0 as first_response_hours_raw,
+        {{ seconds_between('created_at', 'solved_at') }} / 3600.0 as resolution_hours_raw
     from flagged
     where not is_internal_any
 ),

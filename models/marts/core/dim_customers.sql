@@ -42,11 +42,11 @@ customer_ids as (
 account_facts as (
     select
         crosswalk.customer_id,
-        arg_min(accounts.account_name, (accounts.created_at, accounts.account_id)) as account_name,
-        arg_min(accounts.industry, (accounts.created_at, accounts.account_id)) as industry,
-        arg_min(accounts.employee_count, (accounts.created_at, accounts.account_id))
+        min_by(accounts.account_name, (accounts.created_at, accounts.account_id)) as account_name,
+        min_by(accounts.industry, (accounts.created_at, accounts.account_id)) as industry,
+        min_by(accounts.employee_count, (accounts.created_at, accounts.account_id))
             as employee_count,
-        arg_min(accounts.billing_country, (accounts.created_at, accounts.account_id))
+        min_by(accounts.billing_country, (accounts.created_at, accounts.account_id))
             as country_code
     from crosswalk
     inner join accounts on crosswalk.source_record_id = accounts.account_id
@@ -57,9 +57,9 @@ account_facts as (
 billing_facts as (
     select
         crosswalk.customer_id,
-        arg_min(billing_customers.name, (billing_customers.created_at, billing_customers.customer_id))
+        min_by(billing_customers.name, (billing_customers.created_at, billing_customers.customer_id))
             as billing_name,
-        arg_min(billing_customers.country_code, (billing_customers.created_at, billing_customers.customer_id))
+        min_by(billing_customers.country_code, (billing_customers.created_at, billing_customers.customer_id))
             as country_code
     from crosswalk
     inner join billing_customers on crosswalk.source_record_id = billing_customers.customer_id
@@ -70,8 +70,8 @@ billing_facts as (
 lead_facts as (
     select
         crosswalk.customer_id,
-        arg_min(leads.company_name, (leads.created_at, leads.lead_id)) as lead_company_name,
-        arg_min(leads.country_code, (leads.created_at, leads.lead_id)) as country_code,
+        min_by(leads.company_name, (leads.created_at, leads.lead_id)) as lead_company_name,
+        min_by(leads.country_code, (leads.created_at, leads.lead_id)) as country_code,
         bool_or(leads.became_mql_at is not null) as has_mql,
         bool_or(leads.became_sql_at is not null) as has_sql
     from crosswalk

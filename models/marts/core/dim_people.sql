@@ -7,13 +7,18 @@ with crosswalk as (
 
 -- the company most of the person's records name (ties: the least id, so reruns agree)
 person_company as (
-    select person_id, customer_id
-    from crosswalk
-    where customer_id is not null
-    group by person_id, customer_id
-    qualify row_number() over (
-        partition by person_id order by count(*) desc, customer_id
-    ) = 1
+    select *
+    from (
+        select
+            row_number() over (
+                partition by person_id order by count(*) desc, customer_id
+            ) as row_in_group,
+            person_id, customer_id
+        from crosswalk
+        where customer_id is not null
+        group by person_id, customer_id
+    ) as ranked
+    where row_in_group = 1
 ),
 
 final as (

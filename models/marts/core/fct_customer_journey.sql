@@ -77,12 +77,12 @@ source_events as (
     from opportunities
     union all
     select 'sales', 'opportunities', stage_history.opportunity_id,
-        stage_history.opportunity_id || '@' || strftime(stage_history.changed_at, '%Y-%m-%dT%H:%M:%S'),
+        stage_history.opportunity_id || '@' || {{ iso_timestamp_text('stage_history.changed_at') }},
         stage_history.changed_at, 'stage_changed', null, null
     from stage_history
     union all
     select 'sales', 'opportunities', opportunity_id, opportunity_id || '@close',
-        cast(close_date as timestamptz), case when is_won then 'deal_won' else 'deal_lost' end,
+        {{ as_instant('close_date') }}, case when is_won then 'deal_won' else 'deal_lost' end,
         lead_source, amount_usd
     from opportunities
     where is_closed
@@ -144,14 +144,21 @@ linked as (
 -- the customer's first touchpoint is its first touch
 typed as (
     select
-        * replace (
-            case
-                when event_type = 'touchpoint' and row_number() over (
-                    partition by customer_id, event_type order by event_at, event_record_id
-                ) = 1 then 'first_touch'
-                else event_type
-            end as event_type
-        )
+        source_system,
+        source_table,
+        source_record_id,
+        event_record_id,
+        event_at,
+        case
+            when event_type = 'touchpoint' and row_number() over (
+                partition by customer_id, event_type order by event_at, event_record_id
+            ) = 1 then 'first_touch'
+            else event_type
+        end as event_type,
+        channel,
+        amount_usd,
+        customer_id,
+        person_id
     from linked
 ),
 
@@ -218,7 +225,7 @@ final as (
         channel,
         amount_usd,
         event_number,
-        date_diff('second', previous_event_at, event_at) / 86400.0 as days_since_previous_event
+        {{ seconds_between('previous_event_at', 'event_at') }} / 86400.0 as days_since_previous_event
     from ordered
 )
 

@@ -57,13 +57,18 @@ evidence as (
 
 -- the company a person's records most often name: for their records that name none
 person_company as (
-    select person_id, customer_id
-    from evidence
-    where person_id is not null and customer_id is not null
-    group by person_id, customer_id
-    qualify row_number() over (
-        partition by person_id order by count(*) desc, customer_id
-    ) = 1
+    select *
+    from (
+        select
+            row_number() over (
+                partition by person_id order by count(*) desc, customer_id
+            ) as row_in_group,
+            person_id, customer_id
+        from evidence
+        where person_id is not null and customer_id is not null
+        group by person_id, customer_id
+    ) as ranked
+    where row_in_group = 1
 ),
 
 evidence_resolved as (

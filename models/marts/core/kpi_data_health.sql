@@ -15,7 +15,8 @@
 {{ config(
     materialized='incremental',
     unique_key=['snapshot_date', 'source_system', 'source_table'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=replace_snapshot_strategy(),
+    partition_by=replace_snapshot_partition('snapshot_date'),
 ) }}
 
 with records as (

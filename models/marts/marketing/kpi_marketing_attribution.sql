@@ -14,7 +14,8 @@ as_of as (
 ),
 
 attribution_models as (
-    select unnest(['first_touch', 'last_touch', 'linear']) as attribution_model
+    select attribution_model
+    from (values ('first_touch'), ('last_touch'), ('linear')) as models (attribution_model)
 ),
 
 bookings as (
@@ -51,9 +52,7 @@ bounds as (
 ),
 
 quarters as (
-    select cast(unnest(generate_series(
-        first_quarter, last_quarter, interval 3 month
-    )) as date) as quarter
+    select {{ date_series('first_quarter', 'last_quarter', 'interval 3 month') }} as quarter
     from bounds
 ),
 

@@ -12,7 +12,8 @@
 {{ config(
     materialized='incremental',
     unique_key=['forecast_made_on', 'month', 'forecast_kind'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=replace_snapshot_strategy(),
+    partition_by=replace_snapshot_partition('forecast_made_on'),
 ) }}
 
 with revenue as (
@@ -39,9 +40,9 @@ months_ahead as (
     select
         as_of.as_of_date as forecast_made_on,
         months_ahead.months_ahead,
-        cast(as_of.as_of_month + to_months(months_ahead.months_ahead) as date) as month
+        {{ add_months('as_of.as_of_month', 'months_ahead.months_ahead') }} as month
     from as_of
-    cross join range(1, 7) as months_ahead (months_ahead)
+    cross join (values (1), (2), (3), (4), (5), (6)) as months_ahead (months_ahead)
 ),
 
 growth as (

@@ -29,9 +29,9 @@ closed as (
         count(*) filter (where is_bookings_type and is_won) as won_count,
         count(*) filter (where is_bookings_type and is_lost) as lost_count,
         sum(amount_usd) filter (where is_bookings_type and is_won) as won_amount_usd,
-        median(close_date - created_on) filter (where is_bookings_type and is_won)
+        median({{ days_between('created_on', 'close_date') }}) filter (where is_bookings_type and is_won)
             as sales_cycle_days_median,
-        avg(close_date - created_on) filter (where is_bookings_type and is_won)
+        avg({{ days_between('created_on', 'close_date') }}) filter (where is_bookings_type and is_won)
             as sales_cycle_days_mean,
         count(*) filter (where opportunity_type = 'renewal' and is_won) as renewals_won,
         count(*) filter (where opportunity_type = 'renewal') as renewals_closed
@@ -62,7 +62,7 @@ latest_submissions as (
     select
         owner_user_id,
         {{ month_of('forecast_month') }} as month,
-        arg_max(forecast_amount_usd, submitted_at) as forecast_usd
+        max_by(forecast_amount_usd, submitted_at) as forecast_usd
     from submissions
     where submitted_at < {{ month_of('forecast_month') }}
     group by owner_user_id, {{ month_of('forecast_month') }}

@@ -28,7 +28,8 @@ spine as (
 ),
 
 bands as (
-    select unnest(['promoter', 'passive', 'detractor', 'none']) as nps_band
+    select nps_band
+    from (values ('promoter'), ('passive'), ('detractor'), ('none')) as bands (nps_band)
 ),
 
 -- the customers paying at the end of the previous month
@@ -42,20 +43,24 @@ at_risk as (
 ),
 
 banded as (
-    select
-        at_risk.month,
-        at_risk.customer_id,
-        at_risk.is_churned,
-        coalesce(answers.nps_band, 'none') as nps_band
-    from at_risk
-    left join answers
-        on at_risk.customer_id = answers.customer_id
-        and answers.responded_at >= cast(at_risk.month as timestamp) - interval 90 day
-        and answers.responded_at < cast(at_risk.month as timestamp)
-    qualify row_number() over (
-        partition by at_risk.month, at_risk.customer_id
-        order by answers.responded_at desc nulls last, answers.response_id desc nulls last
-    ) = 1
+    select *
+    from (
+        select
+            row_number() over (
+                partition by at_risk.month, at_risk.customer_id
+                order by answers.responded_at desc nulls last, answers.response_id desc nulls last
+            ) as row_in_group,
+            at_risk.month,
+            at_risk.customer_id,
+            at_risk.is_churned,
+            coalesce(answers.nps_band, 'none') as nps_band
+        from at_risk
+        left join answers
+            on at_risk.customer_id = answers.customer_id
+            and answers.responded_at >= cast(at_risk.month as timestamp) - interval 90 day
+            and answers.responded_at < cast(at_risk.month as timestamp)
+    ) as ranked
+    where row_in_group = 1
 ),
 
 counts as (

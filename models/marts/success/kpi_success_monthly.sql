@@ -48,15 +48,19 @@ created as (
 
 -- one answer per respondent and calendar month: the latest
 monthly_answers as (
-    select
-        responded_month as month,
-        respondent_key,
-        score
-    from answers
-    qualify row_number() over (
-        partition by respondent_key, responded_month
-        order by responded_at desc, response_id desc
-    ) = 1
+    select *
+    from (
+        select
+            row_number() over (
+                partition by respondent_key, responded_month
+                order by responded_at desc, response_id desc
+            ) as row_in_group,
+            responded_month as month,
+            respondent_key,
+            score
+        from answers
+    ) as ranked
+    where row_in_group = 1
 ),
 
 nps as (

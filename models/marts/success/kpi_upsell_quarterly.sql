@@ -20,9 +20,7 @@ bounds as (
 ),
 
 spine as (
-    select cast(unnest(generate_series(
-        cast(first_quarter as date), cast(last_quarter as date), interval 3 month
-    )) as date) as quarter
+    select {{ date_series('first_quarter', 'last_quarter', 'interval 3 month') }} as quarter
     from bounds
 ),
 

@@ -8,7 +8,7 @@ first_rates as (
     select
         cast('1900-01-01' as date) as rate_date,
         currency,
-        arg_min(rate_to_usd, rate_date) as rate_to_usd
+        min_by(rate_to_usd, rate_date) as rate_to_usd
     from rates
     where currency <> 'USD'
     group by currency

@@ -1,0 +1,152 @@
+"""The same dbt project on Apache Spark: raw tables as Parquet, a dbt build on Spark, and a
+row-for-row comparison of the marts built by both engines.
+
+DuckDB loads and checks the landing files (revops/loading.py). `export_raw` writes each
+raw table of work.duckdb as one Parquet file; on the `spark` dbt target the on-run-start
+hook `register_raw_sources` declares them as external tables `raw.<system>__<table>`, so
+both engines read the very same rows. dbt on Spark writes every model as a Parquet table
+under the Spark warehouse directory, which `read_spark_table` reads back with DuckDB.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from revops import paths
+
+
+def raw_parquet_dir() -> Path:
+    """Where the raw Parquet files live (REVOPS_RAW_PARQUET_DIR, default <warehouse>/raw_parquet)."""
+    default = paths.warehouse_dir() / "raw_parquet"
+    return Path(os.environ.get("REVOPS_RAW_PARQUET_DIR", default)).resolve()
+
+
+def spark_dir() -> Path:
+    """Spark's warehouse and metastore for the local `spark` target (REVOPS_SPARK_DIR)."""
+    default = paths.warehouse_dir() / "spark"
+    return Path(os.environ.get("REVOPS_SPARK_DIR", default)).resolve()
+
+
+def export_raw(work_db: Path, out_dir: Path) -> dict[str, int]:
+    """Write every table of schema `raw` in work_db to out_dir/<table>.parquet; rows per table."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(work_db), read_only=True)
+    try:
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'raw' order by table_name"
+            ).fetchall()
+        ]
+        counts = {}
+        for table in tables:
+            target = out_dir / f"{table}.parquet"
+            literal = "'" + str(target).replace("'", "''") + "'"
+            con.execute(f'copy (select * from raw."{table}") to {literal} (format parquet)')
+            counts[table] = con.execute(f'select count(*) from raw."{table}"').fetchall()[0][0]
+        return counts
+    finally:
+        con.close()
+
+
+def spark_environment(raw_dir: Path, spark_home: Path) -> dict[str, str]:
+    """Environment for `dbt ... --target spark` in session mode (local PySpark)."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "REVOPS_DBT_TARGET": "spark",
+            "REVOPS_RAW_PARQUET_DIR": str(raw_dir),
+            "REVOPS_SPARK_DIR": str(spark_home),
+            "SPARK_LOCAL_IP": env.get("SPARK_LOCAL_IP", "127.0.0.1"),
+            "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
+            "DO_NOT_TRACK": "1",
+            "PYSPARK_PYTHON": sys.executable,
+        }
+    )
+    return env
+
+
+def dbt_build_on_spark(
+    raw_dir: Path, spark_home: Path, args: list[str] | None = None, catalog: str = "in-memory"
+) -> subprocess.CompletedProcess:
+    """`dbt build --target spark` (seeds, models, data tests; unit tests are DuckDB's).
+
+    catalog "in-memory" (a one-off build, faster) or "hive" (a Derby metastore under
+    spark_home that keeps tables between runs, for incremental models)."""
+    spark_home.mkdir(parents=True, exist_ok=True)
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt), "build", "--target", "spark", "--exclude", "resource_type:unit_test"]
+    command += args or []
+    env = spark_environment(raw_dir, spark_home)
+    env["REVOPS_SPARK_CATALOG"] = catalog
+    env.setdefault("DBT_TARGET_PATH", str(spark_home / "target"))
+    env.setdefault("DBT_LOG_PATH", str(spark_home / "logs"))
+    return subprocess.run(
+        command,
+        cwd=paths.DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def spark_table_dir(spark_home: Path, schema: str, table: str) -> Path:
+    return spark_home / "warehouse" / f"{schema}.db" / table
+
+
+def read_spark_table(spark_home: Path, schema: str, table: str) -> tuple[list[str], list[tuple]]:
+    """Columns and rows of a table dbt built on the local Spark target (its Parquet files)."""
+    folder = spark_table_dir(spark_home, schema, table)
+    files = sorted(str(p) for p in folder.rglob("*.parquet"))
+    con = duckdb.connect()
+    try:
+        if not files:
+            return [], []
+        rel = con.read_parquet(files, hive_partitioning=True)
+        return list(rel.columns), rel.fetchall()
+    finally:
+        con.close()
+
+
+def normalise(value, digits: int = 6):
+    """A value both engines can agree on: floats to `digits` significant digits, timestamps at
+    midnight and dates alike as dates, decimals as floats."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if value == 0:
+            return 0.0
+        return float(f"{value:.{digits - 1}e}")
+    if isinstance(value, int):
+        return float(value) if abs(value) < 2**53 else value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        if value.time() == datetime.min.time():
+            return value.date()
+        return value
+    if isinstance(value, date):
+        return value
+    return value
+
+
+def clean_dir(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)
