@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=('table' if target.type == 'spark' else 'incremental'),
         unique_key='touchpoint_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ reset_if_reloaded(source('marketing', 'touchpoints')) }}",
