@@ -61,8 +61,12 @@ def print_summary(serving: Path) -> None:
         )
     print(
         "\nWhere to look next:\n"
-        '  revops sql -c "select * from marts.kpi_sales_monthly order by month"   (read-only SQL)\n'
+        "  make dashboard   the revenue dashboard on http://127.0.0.1:8501\n"
+        '  revops sql -c "select * from marts.kpi_sales_monthly order by month"   (read-only SQL;'
+        " without -c: an interactive shell)\n"
+        "  revops metrics list   the semantic layer's metrics (then revops metrics query ...)\n"
+        "  revops docs      dbt docs: lineage and every mart column described\n"
         "  revops identity-report   identity resolution scored against the planted truth\n"
-        "  make ui      Dagster UI on http://127.0.0.1:3000 (assets, checks, run history)\n"
+        "  make ui          Dagster UI on http://127.0.0.1:3000 (assets, checks, run history)\n"
         f"  Data Docs    {serving.parent / 'data_docs' / 'index.html'}"
     )
