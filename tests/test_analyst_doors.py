@@ -76,7 +76,7 @@ def test_the_docs_server_answers_on_localhost(docs_target):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # dbt starts slowly on a busy machine
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest.json") as r:
@@ -86,7 +86,7 @@ def test_the_docs_server_answers_on_localhost(docs_target):
                 break
             except OSError:
                 assert server.poll() is None, "dbt docs serve exited"
-                assert time.monotonic() < deadline, "dbt docs serve did not answer in 60 s"
+                assert time.monotonic() < deadline, "dbt docs serve did not answer in 180 s"
                 time.sleep(0.5)
     finally:
         os.killpg(server.pid, 15)
