@@ -6,13 +6,18 @@ with answers as (
     select * from {{ ref('int_nps_answers_resolved') }}
 ),
 
-latest_per_month as (
-    select *
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by respondent_key, responded_month
+            order by responded_at desc, response_id desc
+        ) as month_rank
     from answers
-    qualify row_number() over (
-        partition by respondent_key, responded_month
-        order by responded_at desc, response_id desc
-    ) = 1
+),
+
+latest_per_month as (
+    select * from ranked where month_rank = 1
 ),
 
 final as (
