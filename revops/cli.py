@@ -409,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="build the dbt docs (lineage, models, columns) and serve them on 127.0.0.1",
         description="Run `dbt docs generate` into the dbt target path (the catalog is read "
         "from a copy of the published serving.duckdb, so it works while a refresh runs), "
-        "then `dbt docs serve` on 127.0.0.1 without opening a browser.",
+        "then serves them on 127.0.0.1 (a static file server; no browser is opened).",
     )
     docs.add_argument(
         "--port", type=int, default=DEFAULT_DOCS_PORT, help=f"port (default {DEFAULT_DOCS_PORT})"

@@ -65,19 +65,18 @@ def generate_docs(serving: Path | None = None, target: Path | None = None) -> Pa
 
 
 def serve_command(port: int, target: Path | None = None) -> list[str]:
-    """The `dbt docs serve` command line: bound to 127.0.0.1, no browser."""
+    """A static file server for the generated docs, bound to 127.0.0.1 (what `dbt docs serve`
+    does, without starting dbt and loading a profile for it)."""
     target = target or target_path()
     return [
-        _dbt(),
-        "docs",
-        "serve",
-        "--target-path",
-        str(target),
-        "--host",
+        sys.executable,
+        "-m",
+        "http.server",
+        "--bind",
         DOCS_HOST,
-        "--port",
+        "--directory",
+        str(target),
         str(port),
-        "--no-browser",
     ]
 
 
