@@ -9,7 +9,6 @@ import json
 import os
 import pty
 import select
-import socket
 import subprocess
 import sys
 import threading
@@ -23,12 +22,6 @@ from revops.docs import generate_docs, serve_command
 from revops.sql import HARLEQUIN_INIT, harlequin_command, harlequin_env
 
 REVOPS = str(Path(sys.executable).with_name("revops"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
