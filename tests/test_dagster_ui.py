@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,26 +19,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Workspace
+from tests.dashboard_browser import CHROMIUM as CHROMIUM_PATH
+from tests.dashboard_browser import CHROMIUM_ARGS, free_port
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = Path(CHROMIUM_PATH)
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status } } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, data: bytes | None = None) -> bytes:
@@ -73,7 +58,7 @@ def _wait(condition, timeout: float, what: str, log: Path):
 def test_materialize_all_in_the_dagster_ui(
     tiny_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     # The landing sensor would start a refresh by itself: keep it waiting for files to settle.
