@@ -40,8 +40,54 @@ def _gx() -> ModuleType:
             *engine._PERSISTED_CONNECTION_DIALECTS,
             _DuckDBDialect("duckdb"),
         )
+    _share_data_docs_templates()
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     return gx
+
+
+class _MemoryBytecodeCache:
+    """Jinja2 bytecode cache kept in memory for the life of the process (see below)."""
+
+    def __init__(self) -> None:
+        import jinja2
+
+        class _Cache(jinja2.BytecodeCache):
+            def __init__(self) -> None:
+                self.codes: dict[str, bytes] = {}
+
+            def load_bytecode(self, bucket) -> None:
+                code = self.codes.get(bucket.key)
+                if code is not None:
+                    bucket.bytecode_from_string(code)
+
+            def dump_bytecode(self, bucket) -> None:
+                self.codes[bucket.key] = bucket.bytecode_to_string()
+
+        self.cache = _Cache()
+
+
+def _share_data_docs_templates() -> None:
+    """Compile each Data Docs template once per process, not once per page.
+
+    GE's DefaultJinjaView makes a new Jinja Environment (with an empty template cache) for
+    every page it renders, so every suite's page and every index rebuild parsed and compiled
+    the same templates again: 2/3 of the time the gates spent on Data Docs. A bytecode cache
+    shared by those environments skips the compile; Jinja checks each cached entry against
+    the template source's checksum, so the pages are unchanged.
+    """
+    from great_expectations.render.view import view
+
+    if getattr(view.DefaultJinjaView, "_revops_shared_cache", None) is not None:
+        return
+    shared = _MemoryBytecodeCache().cache
+    original_init = view.DefaultJinjaView.__init__
+
+    def __init__(self, *args, **kwargs) -> None:
+        original_init(self, *args, **kwargs)
+        self.env.bytecode_cache = shared
+
+    view.DefaultJinjaView.__init__ = __init__
+    view.DefaultJinjaView._revops_shared_cache = shared
 
 
 @dataclass(frozen=True)

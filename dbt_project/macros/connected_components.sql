@@ -1,8 +1,9 @@
 {#- Connected components of an undirected graph given as `edges` (a relation or CTE with
     columns node_a, node_b; a node linked only to itself is (n, n)). Returns one row per
-    node: node, component = the least node of its component. The walk repeats each root
-    for each node it reaches, so it costs the sum of squared component sizes: run it on
-    keys (a company has a handful), not on records. -#}
+    node: node, component = the least node of its component. The walk starts only from the
+    nodes with no smaller neighbour (the least node of each component is one of them), and
+    each reaches every node of its component, so it costs the component sizes times the
+    number of such starting nodes: run it on keys (a company has a handful), not on records. -#}
 {% macro connected_components(edges) -%}
     {{ return(adapter.dispatch('connected_components', 'revops')(edges)) }}
 {%- endmacro %}
@@ -14,8 +15,15 @@
         select node_b, node_a from {{ edges }}
     ),
 
+    roots as (
+        select from_node as node
+        from arcs
+        group by from_node
+        having min(to_node) >= from_node
+    ),
+
     reach(node, root) as (
-        select from_node, from_node from arcs
+        select node, node from roots
         union
         select arcs.to_node, reach.root
         from reach
@@ -75,7 +83,7 @@ record_primary_key as (
         source_system, source_table, source_record_id,
         min({{ key_column }}) as primary_key
     from {{ keys }}
-    group by all
+    group by source_system, source_table, source_record_id
 ),
 
 edges as (
@@ -92,18 +100,12 @@ components as (
     {{ connected_components('edges') }}
 ),
 
-anchors as (
-    select component, min(node) as anchor_key
-    from components
-    group by component
-),
-
+-- the component's id is its least key
 clustered as (
     select
-        components.node as {{ key_column }},
-        '{{ id_prefix }}' || left(md5(anchors.anchor_key), 16) as cluster_id,
-        anchors.anchor_key
+        node as {{ key_column }},
+        '{{ id_prefix }}' || left(md5(component), 16) as cluster_id,
+        component as anchor_key
     from components
-    inner join anchors using (component)
 )
 {%- endmacro %}

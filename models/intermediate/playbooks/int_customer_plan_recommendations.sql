@@ -12,37 +12,56 @@ live_plans as (
     select * from {{ ref('int_customer_live_plans') }}
 ),
 
-peer_plans as (
+-- the plans paying customers hold, with the holder's industry and size band
+paying_holdings as (
     select
-        customers.customer_id,
-        peers.customer_id as peer_customer_id,
-        peer_holdings.plan_id,
-        peer_holdings.currency
+        customers.industry,
+        customers.size_band,
+        live_plans.customer_id,
+        live_plans.plan_id,
+        live_plans.currency
     from customers
-    inner join customers as peers
-        on customers.industry is not distinct from peers.industry
-        and customers.size_band is not distinct from peers.size_band
-        and customers.customer_id <> peers.customer_id
-    inner join live_plans as peer_holdings on peers.customer_id = peer_holdings.customer_id
+    inner join live_plans on customers.customer_id = live_plans.customer_id
 ),
 
+-- paying customers of each industry and size band holding each plan, per currency held in
+-- (a customer holds a plan once, so the counts of different currencies never overlap)
+group_plan_holders as (
+    select
+        industry,
+        size_band,
+        plan_id,
+        currency,
+        count(distinct customer_id) as holders
+    from paying_holdings
+    group by industry, size_band, plan_id, currency
+),
+
+customer_currencies as (
+    select distinct customer_id, currency
+    from live_plans
+),
+
+-- a plan the customer does not hold counts its group's holders in the customer's
+-- currencies (the customer itself is not one of them): no customer-by-peer pairs
 candidates as (
     select
-        peer_plans.customer_id,
-        peer_plans.plan_id,
-        count(distinct peer_plans.peer_customer_id) as peer_customers_holding
-    from peer_plans
-    where exists (
+        customers.customer_id,
+        group_plan_holders.plan_id,
+        cast(sum(group_plan_holders.holders) as bigint) as peer_customers_holding
+    from customers
+    inner join customer_currencies
+        on customers.customer_id = customer_currencies.customer_id
+    inner join group_plan_holders
+        on customers.industry is not distinct from group_plan_holders.industry
+        and customers.size_band is not distinct from group_plan_holders.size_band
+        and customer_currencies.currency = group_plan_holders.currency
+    where not exists (
         select 1 from live_plans as own
-        where own.customer_id = peer_plans.customer_id
-            and own.currency = peer_plans.currency
+        where own.customer_id = customers.customer_id
+            and own.plan_id = group_plan_holders.plan_id
     )
-        and not exists (
-            select 1 from live_plans as own
-            where own.customer_id = peer_plans.customer_id
-                and own.plan_id = peer_plans.plan_id
-        )
-    group by all
+    group by customers.customer_id, group_plan_holders.plan_id
 ),
 
 final as (

@@ -44,39 +44,36 @@ billed_lines as (
         and not crosswalk.is_internal
 ),
 
--- at one instant the greater event_id wins; each state holds until the next instant
-last_per_instant as (
+-- the subscription's state at issued_at: its latest event at or before it (same instant:
+-- the greater event_id); an equi-join on the subscription, then one ranking per line
+events_up_to_issue as (
     select
-        *,
-        lead(occurred_at) over (partition by subscription_id order by occurred_at)
-            as next_occurred_at
-    from (
-        select
-            row_number() over (
-                partition by subscription_id, occurred_at order by event_id desc
-            ) as row_in_group,
-            *
-        from events
-    ) as ranked
-    where row_in_group = 1
+        billed_lines.invoice_line_id,
+        events.plan_id,
+        events.quantity,
+        events.status,
+        events.discount_pct,
+        row_number() over (
+            partition by billed_lines.invoice_line_id
+            order by events.occurred_at desc, events.event_id desc
+        ) as recency
+    from billed_lines
+    inner join events
+        on billed_lines.subscription_id = events.subscription_id
+        and events.occurred_at <= billed_lines.issued_at
 ),
 
 contracted as (
     select
         billed_lines.*,
-        last_per_instant.status,
-        last_per_instant.discount_pct,
-        last_per_instant.quantity * plans.unit_amount as contracted_amount
+        events_up_to_issue.status,
+        events_up_to_issue.discount_pct,
+        events_up_to_issue.quantity * plans.unit_amount as contracted_amount
     from billed_lines
-    -- the state in force when the invoice was issued
-    inner join last_per_instant
-        on billed_lines.subscription_id = last_per_instant.subscription_id
-        and billed_lines.issued_at >= last_per_instant.occurred_at
-        and (
-            last_per_instant.next_occurred_at is null
-            or billed_lines.issued_at < last_per_instant.next_occurred_at
-        )
-    inner join plans on last_per_instant.plan_id = plans.plan_id
+    inner join events_up_to_issue
+        on billed_lines.invoice_line_id = events_up_to_issue.invoice_line_id
+        and events_up_to_issue.recency = 1
+    inner join plans on events_up_to_issue.plan_id = plans.plan_id
 ),
 
 final as (

@@ -141,25 +141,45 @@ linked as (
     where source_events.event_at is not null
 ),
 
--- the customer's first touchpoint is its first touch
+-- the customer's first touchpoint is its first touch: the earliest, ties broken by the
+-- least record id (two aggregates, not a window over every event)
+first_touch_times as (
+    select customer_id, min(event_at) as first_touch_at
+    from linked
+    where event_type = 'touchpoint'
+    group by customer_id
+),
+
+first_touches as (
+    select linked.customer_id, min(linked.event_record_id) as event_record_id
+    from linked
+    inner join first_touch_times
+        on linked.customer_id = first_touch_times.customer_id
+        and linked.event_at = first_touch_times.first_touch_at
+    where linked.event_type = 'touchpoint'
+    group by linked.customer_id
+),
+
 typed as (
     select
-        source_system,
-        source_table,
-        source_record_id,
-        event_record_id,
-        event_at,
+        linked.source_system,
+        linked.source_table,
+        linked.source_record_id,
+        linked.event_record_id,
+        linked.event_at,
         case
-            when event_type = 'touchpoint' and row_number() over (
-                partition by customer_id, event_type order by event_at, event_record_id
-            ) = 1 then 'first_touch'
-            else event_type
+            when first_touches.event_record_id is not null then 'first_touch'
+            else linked.event_type
         end as event_type,
-        channel,
-        amount_usd,
-        customer_id,
-        person_id
+        linked.channel,
+        linked.amount_usd,
+        linked.customer_id,
+        linked.person_id
     from linked
+    left join first_touches
+        on linked.customer_id = first_touches.customer_id
+        and linked.event_record_id = first_touches.event_record_id
+        and linked.event_type = 'touchpoint'
 ),
 
 staged as (
