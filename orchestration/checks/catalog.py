@@ -3,6 +3,7 @@ tables' contract suites and each mart domain's suites. Checks, `revops validate`
 tests all read this one list."""
 
 from orchestration.checks.suites import MART_SUITES, RAW_SUITES
+from orchestration.checks.suites_cohort import COHORT_SUITES
 from orchestration.checks.suites_kpis import KPIS_SUITES
 from orchestration.checks.suites_marketing import MARKETING_SUITES
 from orchestration.checks.suites_playbooks import PLAYBOOKS_SUITES
@@ -18,4 +19,5 @@ ALL_SUITES: dict[tuple[str, ...], Suite] = {
     **PLAYBOOKS_SUITES,
     **SEMANTIC_SUITES,
     **KPIS_SUITES,
+    **COHORT_SUITES,
 }

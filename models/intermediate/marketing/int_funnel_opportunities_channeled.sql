@@ -2,7 +2,8 @@
 -- (kpis.md "Funnel"): the funnel channel of its primary contact's person, else of the
 -- customer's earliest-lead person (the person of the customer's earliest non-internal
 -- lead; ties on created_at: the smaller lead_id as text), else its lead_source if that is
--- a contract channel, else 'unknown'. channel_rule says which one applied.
+-- a contract channel, else 'unknown'. channel_rule says which one applied; funnel_person_id
+-- is the person whose channel it took (null under the lead_source and unknown rules).
 with opportunities as (
     select * from {{ ref('stg_sales__opportunities') }}
 ),
@@ -75,7 +76,9 @@ channeled as (
         new_business.is_won,
         new_business.amount_usd,
         contact_funnel.channel as primary_contact_channel,
+        contact_funnel.person_id as primary_contact_person_id,
         customer_funnel.channel as customer_first_lead_channel,
+        customer_funnel.person_id as customer_first_lead_person_id,
         case
             when new_business.lead_source in {{ contract_channels() }}
                 then new_business.lead_source
@@ -114,7 +117,11 @@ final as (
             when customer_first_lead_channel is not null then 'customer_earliest_lead'
             when lead_source_channel is not null then 'lead_source'
             else 'unknown'
-        end as channel_rule
+        end as channel_rule,
+        case
+            when primary_contact_channel is not null then primary_contact_person_id
+            when customer_first_lead_channel is not null then customer_first_lead_person_id
+        end as funnel_person_id
     from channeled
 )
 
