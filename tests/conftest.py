@@ -107,3 +107,58 @@ def xs_published(tmp_path_factory: pytest.TempPathFactory):
         ws = make_workspace(root, source, monkeypatch)
         result = run_full_refresh()
     return ws, result
+
+
+# --- partial landings: public datasets landed by `revops land --mapping` -------------------
+
+MAPPINGS = paths.REPO_ROOT / "mappings"
+
+
+def datasets_dir() -> Path:
+    """The public datasets the example mappings read (../shared/datasets beside the repo)."""
+    for candidate in (
+        os.environ.get("REVOPS_DATASETS_DIR"),
+        paths.REPO_ROOT.parent / "shared" / "datasets",
+        "/work/shared/datasets",
+    ):
+        if candidate and (Path(candidate) / "README.md").is_file():
+            return Path(candidate)
+    raise AssertionError("the public datasets (../shared/datasets) are not beside the repo")
+
+
+def _landed_and_refreshed(root: Path, mappings: list[str]) -> tuple[Workspace, object]:
+    """Land the mappings into one landing folder and run the real full refresh once.
+
+    Sound because each pair fills disjoint contract tables (sales vs finance, or marketing +
+    sales vs finance), no identity key of one can match the other's (different id
+    formats, no e-mails or names shared), and the as-of date is the newest of both, which
+    only adds zero months at the end of the other export's monthly marts.
+    """
+    from revops.landing_mapping import land
+
+    landing, warehouse = root / "landing", root / "warehouse"
+    warehouse.mkdir(parents=True)
+    for name in mappings:
+        land(MAPPINGS / f"{name}.yml", landing, datasets_dir() / name)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("REVOPS_LANDING_DIR", str(landing))
+        monkeypatch.setenv("REVOPS_WAREHOUSE_DIR", str(warehouse))
+        paths.export_environment()
+        result = run_full_refresh()
+    return Workspace(landing, warehouse), result
+
+
+@pytest.fixture(scope="session")
+def sales_and_churn(tmp_path_factory):
+    """Maven CRM (sales users, accounts, opportunities) + Telco churn (finance): a partial
+    landing without any marketing or success table (tests/test_mappings.py, and the
+    dashboard's explanations of n/a KPIs)."""
+    return _landed_and_refreshed(tmp_path_factory.mktemp("byo_a"), ["maven_crm", "telco_churn"])
+
+
+@pytest.fixture(scope="session")
+def funnel_and_mrr(tmp_path_factory):
+    """Olist funnel (leads, accounts, contacts, opportunities) + mrr-playbook (finance)."""
+    return _landed_and_refreshed(
+        tmp_path_factory.mktemp("byo_b"), ["olist_marketing", "mrr_playbook"]
+    )

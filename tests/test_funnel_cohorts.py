@@ -171,9 +171,8 @@ def test_cohorts_add_up_to_the_funnel(cohorts):
     outside = funnel[~funnel.index.isin(published.index)]
     assert (outside == 0).all()
 
-    # an opportunity channeled by lead_source only has no person: such deals exist, and the
-    # cohorts hold fewer opportunity people than the funnel's new_business opportunities
-    assert opps["person_id"].isna().any()
+    # opportunity people: each funnel person of an opportunity once (deals channeled by
+    # lead_source only have no person), never more than the funnel's opportunities
     (opportunities,) = ws.query("select sum(opportunities) from marts.kpi_funnel_monthly")[0]
     assert published["reached_opportunity"].sum() <= opportunities
     assert published["reached_opportunity"].sum() == opps["person_id"].nunique()
@@ -205,7 +204,8 @@ def test_cohort_suite_fails_on_broken_cohorts(xs_published, tmp_path: Path):
             "every funnel person is in exactly one cohort",
         ),
         (
-            "update marts.kpi_funnel_cohorts set lead_to_won_rate = 0 where people = 0",
+            "update marts.kpi_funnel_cohorts set opportunity_to_won_rate = null "
+            "where reached_opportunity > 0",
             "a rate is null exactly when its denominator is 0",
         ),
         (
@@ -231,3 +231,49 @@ def test_month_helper_is_utc_calendar_month():
     """The reused helper takes the UTC calendar month (a guard on the shared code)."""
     at = pd.Series(pd.to_datetime(["2025-01-31T23:30:00Z", "2025-02-01T00:00:00Z"], utc=True))
     assert list(_month(at)) == [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01")]
+
+
+def test_dashboard_cohort_section_and_all_channel_acceptance(xs_published, monkeypatch):
+    """The funnel page's cohort figures and the all-channel lead acceptance are sums of
+    counts over the chosen months (never averaged rates), for all channels and one."""
+    from streamlit.testing.v1 import AppTest
+
+    from revops import paths
+
+    from .test_dashboard import as_of_month, close, start_month
+
+    ws, _ = xs_published
+    monkeypatch.setenv("REVOPS_WAREHOUSE_DIR", str(ws.warehouse))
+    app = Path(paths.REPO_ROOT) / "revops" / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60).run()
+    at.switch_page("views/funnel.py").run()
+    assert not at.exception, at.exception
+    months = [start_month(ws), as_of_month(ws)]
+
+    def expected(channel: str | None) -> dict:
+        where = "" if channel is None else " and channel = ?"
+        people, won = ws.query(
+            "select sum(people), sum(reached_won) from marts.kpi_funnel_cohorts "
+            f"where cohort_month between ? and ?{where}",
+            months + ([channel] if channel else []),
+        )[0]
+        return {"Cohort people": people, "Cohort lead to won": won / people}
+
+    shown = {m.label: m.value for m in at.metric}
+    for label, value in expected(None).items():
+        assert close(shown[label], value), (label, shown[label], value)
+    accepted, mqls = ws.query(
+        "select sum(accepted_mqls), sum(mqls) from marts.kpi_funnel_monthly "
+        "where month between ? and ?",
+        months,
+    )[0]
+    assert close(shown["Lead acceptance"], accepted / mqls)
+
+    (channel,) = ws.query(
+        "select channel from marts.kpi_funnel_cohorts group by 1 order by sum(people) limit 1"
+    )[0]
+    at.selectbox(key="cohort_channel").select(channel).run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    for label, value in expected(channel).items():
+        assert close(shown[label], value), (channel, label, shown[label], value)

@@ -11,7 +11,6 @@ the models.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,28 +20,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from revops import paths
 from revops.contract import table
 from revops.landing_mapping import MappingError, land, parse_mapping
 from revops.loading import ContractViolation, load_table
 
-from .conftest import Workspace, run_full_refresh
+from .conftest import MAPPINGS, Workspace, datasets_dir
 
-MAPPINGS = paths.REPO_ROOT / "mappings"
-
-
-def _datasets() -> Path:
-    for candidate in (
-        os.environ.get("REVOPS_DATASETS_DIR"),
-        paths.REPO_ROOT.parent / "shared" / "datasets",
-        "/work/shared/datasets",
-    ):
-        if candidate and (Path(candidate) / "README.md").is_file():
-            return Path(candidate)
-    raise AssertionError("the public datasets (../shared/datasets) are not beside the repo")
-
-
-DATASETS = _datasets()
+DATASETS = datasets_dir()
 
 
 # --- unit tests: errors name the mapping line ---------------------------------------------
@@ -205,38 +189,8 @@ def test_every_example_mapping_parses():
 # --- end to end: the public datasets through the real pipeline ---------------------------
 
 
-def _landed_and_refreshed(root: Path, mappings: list[str]) -> tuple[Workspace, object]:
-    """Land the mappings into one landing folder and run the real full refresh once.
-
-    Sound because each pair fills disjoint contract tables (sales vs finance, or marketing +
-    sales vs finance), no identity key of one can match the other's (different id
-    formats, no e-mails or names shared), and the as-of date is the newest of both, which
-    only adds zero months at the end of the other export's monthly marts.
-    """
-    landing, warehouse = root / "landing", root / "warehouse"
-    warehouse.mkdir(parents=True)
-    for name in mappings:
-        land(MAPPINGS / f"{name}.yml", landing, DATASETS / name)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("REVOPS_LANDING_DIR", str(landing))
-        monkeypatch.setenv("REVOPS_WAREHOUSE_DIR", str(warehouse))
-        paths.export_environment()
-        result = run_full_refresh()
-    return Workspace(landing, warehouse), result
-
-
-@pytest.fixture(scope="module")
-def sales_and_churn(tmp_path_factory):
-    """Maven CRM (sales users, accounts, opportunities) + Telco churn (finance)."""
-    return _landed_and_refreshed(tmp_path_factory.mktemp("byo_a"), ["maven_crm", "telco_churn"])
-
-
-@pytest.fixture(scope="module")
-def funnel_and_mrr(tmp_path_factory):
-    """Olist funnel (leads, accounts, contacts, opportunities) + mrr-playbook (finance)."""
-    return _landed_and_refreshed(
-        tmp_path_factory.mktemp("byo_b"), ["olist_marketing", "mrr_playbook"]
-    )
+# The two partial-landing workspaces (sales_and_churn, funnel_and_mrr) are session fixtures
+# in tests/conftest.py, shared with the dashboard's "why is this n/a" tests.
 
 
 def _failures(result) -> list[str]:

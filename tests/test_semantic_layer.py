@@ -24,6 +24,10 @@ REVOPS = str(Path(sys.executable).with_name("revops"))
 VIEWS = {
     "month": (["metric_time__month"], ["month"]),
     "funnel": (["metric_time__month", "funnel_cell__channel"], ["month", "channel"]),
+    "cohort": (
+        ["metric_time__month", "funnel_cohort_cell__channel"],
+        ["cohort_month", "channel"],
+    ),
     "paid_cac": (["metric_time__month", "paid_cac_cell__channel"], ["month", "channel"]),
     "nps_band": (["metric_time__month", "nps_band_cell__nps_band"], ["month", "nps_band"]),
     "quarter": (["metric_time__quarter"], ["quarter"]),
@@ -171,6 +175,11 @@ REFERENCE: dict[str, tuple[str, str, str | None]] = {
             "lead_acceptance_rate", "ad_spend_usd", "cost_per_lead_usd", "cost_per_mql_usd",
         ]
     },
+    **{
+        f"cohort_{c}": ("cohort", "marts.kpi_funnel_cohorts", c)
+        for c in ["people", "reached_mql", "reached_sql", "reached_opportunity", "reached_won"]
+    },
+    "cohort_lead_to_won_rate": ("cohort", "marts.kpi_funnel_cohorts", "lead_to_won_rate"),
     "paid_ad_spend_usd": ("paid_cac", PAID, "ad_spend_usd"),
     "paid_new_customers": ("paid_cac", PAID, "new_customers"),
     "paid_cac_usd": ("paid_cac", PAID, None),

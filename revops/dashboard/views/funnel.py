@@ -1,6 +1,8 @@
 """Funnel and marketing page: lead -> MQL -> SQL -> opportunity -> won by channel and month
-(kpi_funnel_monthly), lead acceptance, and attributed bookings and ROI by channel under the
-chosen attribution model (kpi_marketing_attribution). Neither mart is split by region."""
+(kpi_funnel_monthly), lead acceptance (per channel and all channels), the cohort view (of the
+people who entered in a month, the share that reached each stage: kpi_funnel_cohorts), and
+attributed bookings and ROI by channel under the chosen attribution model
+(kpi_marketing_attribution). None of these marts is split by region."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from revops.dashboard import data, filters, fmt
+from revops.dashboard import data, explain, filters, fmt, inputs
 
 STAGES = [
     ("leads", "Leads"),
@@ -18,6 +20,14 @@ STAGES = [
     ("won", "Won"),
 ]
 MODELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear"}
+ALL_CHANNELS = "All channels"
+# cohort counts and the lead-to-stage share shown for each
+COHORT_STAGES = [
+    ("reached_mql", "MQL"),
+    ("reached_sql", "SQL"),
+    ("reached_opportunity", "Opportunity"),
+    ("reached_won", "Won"),
+]
 
 
 def funnel_rows(chosen: filters.Filters) -> pd.DataFrame:
@@ -27,6 +37,95 @@ def funnel_rows(chosen: filters.Filters) -> pd.DataFrame:
         "from marts.kpi_funnel_monthly where month between ? and ? order by month, channel",
         (chosen.start_month, chosen.end_month),
     )
+
+
+def cohort_rows(chosen: filters.Filters) -> pd.DataFrame:
+    return data.query(
+        "select cohort_month, channel, people, reached_mql, reached_sql, reached_opportunity, "
+        "reached_won from marts.kpi_funnel_cohorts where cohort_month between ? and ? "
+        "order by cohort_month, channel",
+        (chosen.start_month, chosen.end_month),
+    )
+
+
+def of_channel(cohorts: pd.DataFrame, channel: str) -> pd.DataFrame:
+    return cohorts if channel == ALL_CHANNELS else cohorts[cohorts["channel"] == channel]
+
+
+def cohort_shares(cohorts: pd.DataFrame, channel: str) -> pd.DataFrame:
+    """Per cohort month: people and the lead-to-stage share of each stage, for one channel
+    or all channels summed (shares from summed counts, never averaged rates); a cohort
+    without people has no share (null)."""
+    counts = (
+        of_channel(cohorts, channel)
+        .groupby("cohort_month")[["people", *[c for c, _ in COHORT_STAGES]]]
+        .sum()
+    )
+    shares = pd.DataFrame({"people": counts["people"]})
+    people = counts["people"].where(counts["people"] > 0)
+    for column, label in COHORT_STAGES:
+        shares[label] = counts[column] / people
+    return shares.reset_index()
+
+
+def acceptance_lines(funnel: pd.DataFrame) -> pd.DataFrame:
+    """Lead acceptance by month per channel plus an all-channel line: summed accepted MQLs /
+    summed MQLs (people whose MQL month is the month)."""
+    per_channel = funnel[["month", "channel", "lead_acceptance_rate"]]
+    summed = funnel.groupby("month")[["accepted_mqls", "mqls"]].sum().reset_index()
+    summed["lead_acceptance_rate"] = summed["accepted_mqls"] / summed["mqls"].where(
+        summed["mqls"] > 0
+    )
+    summed["channel"] = ALL_CHANNELS
+    lines = pd.concat([per_channel, summed[["month", "channel", "lead_acceptance_rate"]]])
+    return lines.dropna(subset=["lead_acceptance_rate"])
+
+
+def render_cohorts(chosen: filters.Filters, landing: explain.LastLanding) -> None:
+    st.subheader("Cohorts: share of each month's new people that reached each stage")
+    if not data.has_table("kpi_funnel_cohorts"):
+        st.info("This serving file has no kpi_funnel_cohorts yet: run a refresh.")
+        return
+    cohorts = cohort_rows(chosen)
+    if cohorts.empty:
+        explain.empty_table("funnel", "cohorts", landing, inputs.LEADS)
+        return
+    channel = st.selectbox(
+        "Cohort channel",
+        [ALL_CHANNELS, *sorted(cohorts["channel"].unique())],
+        key="cohort_channel",
+    )
+    shares = cohort_shares(cohorts, channel)
+    people = int(of_channel(cohorts, channel)["people"].sum())
+    won = int(of_channel(cohorts, channel)["reached_won"].sum())
+    cols = st.columns(2)
+    cols[0].metric("Cohort people", fmt.number(people))
+    lead_to_won = won / people if people else None
+    cols[1].metric("Cohort lead to won", fmt.rate(lead_to_won))
+    explain.captions(
+        "funnel", {"Cohort people": people, "Cohort lead to won": lead_to_won}, landing
+    )
+    cells = shares.melt("cohort_month", [label for _, label in COHORT_STAGES], var_name="stage")
+    cells["cohort"] = pd.to_datetime(cells["cohort_month"]).dt.strftime("%Y-%m")
+    st.altair_chart(
+        alt.Chart(cells)
+        .mark_rect()
+        .encode(
+            x=alt.X("stage:N", sort=[label for _, label in COHORT_STAGES], title=None),
+            y=alt.Y("cohort:O", title="cohort (lead month)"),
+            color=alt.Color("value:Q", title="share", scale=alt.Scale(domain=[0, 1])),
+            tooltip=["cohort", "stage", alt.Tooltip("value:Q", format=".1%", title="share")],
+        ),
+        width="stretch",
+    )
+    st.caption(
+        "Of the people whose earliest lead was in the month (through the channel), the share "
+        "that reached each stage (or a later one) by the as-of date "
+        "(kpi_funnel_cohorts); all channels: summed counts. Recent cohorts had less time."
+    )
+    table = shares.copy()
+    table["cohort_month"] = pd.to_datetime(table["cohort_month"]).dt.strftime("%Y-%m")
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def attribution_rows(chosen: filters.Filters, model: str) -> pd.DataFrame:
@@ -41,15 +140,19 @@ def attribution_rows(chosen: filters.Filters, model: str) -> pd.DataFrame:
 def render() -> None:
     chosen = filters.current()
     st.header("Funnel and marketing")
+    landing = explain.banner("funnel")
     filters.note_not_split("The funnel and attribution")
     funnel = funnel_rows(chosen)
     period = f"{fmt.month(chosen.start_month)} to {fmt.month(chosen.end_month)}"
     st.subheader(f"Funnel, {period}")
     cols = st.columns(len(STAGES))
+    shown = {}
     for col, (column, label) in zip(cols, STAGES, strict=True):
-        col.metric(label, fmt.number(funnel[column].sum() if not funnel.empty else 0))
+        shown[label] = funnel[column].sum() if not funnel.empty else 0
+        col.metric(label, fmt.number(shown[label]))
+    explain.captions("funnel", shown, landing)
     if funnel.empty:
-        st.info("No funnel rows in the chosen months.")
+        explain.empty_table("funnel", "funnel rows", landing)
     else:
         by_channel = (
             funnel.groupby("channel")[[c for c, _ in STAGES] + ["ad_spend_usd"]].sum().reset_index()
@@ -78,12 +181,17 @@ def render() -> None:
         st.dataframe(monthly, hide_index=True, width="stretch")
 
         st.subheader("Lead acceptance rate")
+        mqls = funnel["mqls"].sum()
+        acceptance = funnel["accepted_mqls"].sum() / mqls if mqls else None
+        st.metric("Lead acceptance", fmt.rate(acceptance))
+        explain.captions("funnel", {"Lead acceptance": acceptance}, landing)
         st.caption(
             "People whose MQL month is the month and who became SQL / people whose MQL "
-            "month is the month (kpi_funnel_monthly.lead_acceptance_rate)."
+            "month is the month (kpi_funnel_monthly.lead_acceptance_rate); the "
+            f"'{ALL_CHANNELS}' line and the figure above: summed accepted MQLs / summed MQLs."
         )
         st.altair_chart(
-            alt.Chart(funnel.dropna(subset=["lead_acceptance_rate"]))
+            alt.Chart(acceptance_lines(funnel))
             .mark_line(point=True)
             .encode(
                 x=alt.X("month:T", title=None),
@@ -93,6 +201,8 @@ def render() -> None:
             ),
             width="stretch",
         )
+
+    render_cohorts(chosen, landing)
 
     st.subheader("Attribution and ROI by channel")
     model = st.radio(
@@ -104,11 +214,21 @@ def render() -> None:
     )
     attribution = attribution_rows(chosen, model)
     if attribution.empty:
-        st.info("No attributed bookings or ad spend in the chosen quarters.")
+        explain.empty_table(
+            "funnel",
+            "attributed bookings or ad spend",
+            landing,
+            inputs.OPPORTUNITIES + ("marketing__ad_spend",),
+        )
         return
     cols = st.columns(2)
-    cols[0].metric("Attributed bookings", fmt.money(attribution["attributed_bookings_usd"].sum()))
-    cols[1].metric("Ad spend", fmt.money(attribution["ad_spend_usd"].sum()))
+    totals = {
+        "Attributed bookings": attribution["attributed_bookings_usd"].sum(),
+        "Ad spend": attribution["ad_spend_usd"].sum(),
+    }
+    cols[0].metric("Attributed bookings", fmt.money(totals["Attributed bookings"]))
+    cols[1].metric("Ad spend", fmt.money(totals["Ad spend"]))
+    explain.captions("funnel", totals, landing)
     st.altair_chart(
         alt.Chart(attribution)
         .mark_bar()

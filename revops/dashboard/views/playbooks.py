@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from revops.dashboard import data, filters, fmt
+from revops.dashboard import data, explain, filters, fmt
 
 CUSTOMER_COLUMNS = ("customer_name", "region", "size_band", "industry")
 WEEKDAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
@@ -123,6 +123,7 @@ def render() -> None:
     chosen = filters.current()
     as_of = data.freshness().as_of_date
     st.header("Playbooks")
+    landing = explain.banner("playbooks")
     st.caption(f"Customer lists are as of {as_of} (the months filter applies to leakage only).")
 
     st.subheader("Upsell candidates")
@@ -130,6 +131,7 @@ def render() -> None:
     cols = st.columns(2)
     cols[0].metric("Upsell candidates", fmt.number(len(upsell)))
     cols[1].metric("Their MRR", fmt.money(upsell["mrr_usd"].sum()))
+    explain.captions("playbooks", {"Upsell candidates": len(upsell)}, landing)
     st.dataframe(upsell, hide_index=True, width="stretch")
     _download(upsell, "upsell_candidates")
 
@@ -139,6 +141,7 @@ def render() -> None:
     cols = st.columns(2)
     cols[0].metric("Customers scored", fmt.number(len(risk)))
     cols[1].metric("High risk (score >= 50)", fmt.number(len(high)))
+    explain.captions("playbooks", {"Customers scored": len(risk)}, landing)
     st.caption(
         "Drivers beside the score: usage trend, tickets in 90 days, latest NPS band, "
         "past-due invoices, and the points each adds."

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from revops.dashboard import data, filters, fmt
+from revops.dashboard import data, explain, filters, fmt
 
 MOVEMENTS = [
     ("new_mrr_usd", "New"),
@@ -127,10 +127,11 @@ def _waterfall(steps: pd.DataFrame) -> alt.Chart:
 def render() -> None:
     chosen = filters.current()
     st.header("Revenue")
+    landing = explain.banner("revenue")
     series = mrr_series(chosen)
     shown = _in_range(series, chosen)
     if shown.empty:
-        st.info("No revenue months in the chosen range.")
+        explain.empty_table("revenue", "revenue months", landing)
         return
     ratios = data.query(
         f"select month, {RATIO_COLUMNS} from marts.kpi_revenue_monthly "
@@ -146,7 +147,15 @@ def render() -> None:
     cols[0].metric("MRR", fmt.money(latest["mrr_usd"]))
     cols[1].metric("ARR", fmt.money(latest["arr_usd"]))
     cols[2].metric("Paying customers", fmt.number(latest["active_customers"]))
-    cols[3].metric("Net new MRR", fmt.money(sum(float(latest[c]) for c, _ in MOVEMENTS)))
+    net_new = sum(float(latest[c]) for c, _ in MOVEMENTS)
+    cols[3].metric("Net new MRR", fmt.money(net_new))
+    headline = {
+        "MRR": latest["mrr_usd"],
+        "ARR": latest["arr_usd"],
+        "Paying customers": latest["active_customers"],
+        "Net new MRR": net_new,
+    }
+    explain.captions("revenue", headline, landing)
     filters.note_not_split("NRR, GRR, logo churn, CAC, LTV:CAC and payback")
     cols = st.columns(6)
     cols[0].metric("NRR", fmt.rate(latest_ratios.get("nrr")))
@@ -155,6 +164,15 @@ def render() -> None:
     cols[3].metric("CAC", fmt.money(latest_ratios.get("cac_usd")))
     cols[4].metric("LTV:CAC", fmt.ratio(latest_ratios.get("ltv_to_cac")))
     cols[5].metric("CAC payback", fmt.ratio(latest_ratios.get("cac_payback_months"), " mo"))
+    ratio_labels = {
+        "NRR": "nrr",
+        "GRR": "grr",
+        "Logo churn": "logo_churn_rate",
+        "CAC": "cac_usd",
+        "LTV:CAC": "ltv_to_cac",
+        "CAC payback": "cac_payback_months",
+    }
+    explain.captions("revenue", {k: latest_ratios.get(c) for k, c in ratio_labels.items()}, landing)
 
     st.subheader("MRR and ARR trend")
     left, right = st.columns(2)

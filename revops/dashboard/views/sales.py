@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from revops.dashboard import data, filters, fmt
+from revops.dashboard import data, explain, filters, fmt
 
 
 def sales_rows(chosen: filters.Filters) -> pd.DataFrame:
@@ -33,10 +33,11 @@ def weighted_pipeline() -> pd.DataFrame:
 def render() -> None:
     chosen = filters.current()
     st.header("Sales")
+    landing = explain.banner("sales")
     filters.note_not_split("Sales KPIs and the weighted pipeline")
     sales = sales_rows(chosen)
     if sales.empty:
-        st.info("No sales months in the chosen range.")
+        explain.empty_table("sales", "sales months", landing)
         return
     latest = sales.iloc[-1]
     st.subheader(fmt.month(chosen.end_month))
@@ -50,6 +51,20 @@ def render() -> None:
     cols[1].metric("Forecast", fmt.money(latest["forecast_usd"]))
     cols[2].metric("Forecast accuracy", fmt.rate(latest["forecast_accuracy"]))
     cols[3].metric("Forecast bias", fmt.rate(latest["forecast_bias"]))
+    explain.captions(
+        "sales",
+        {
+            "Win rate": latest["win_rate"],
+            "Sales cycle (median days)": latest["sales_cycle_days_median"],
+            "Pipeline velocity": latest["pipeline_velocity_usd_per_day"],
+            "Open opportunities": latest["open_opportunities"],
+            "Bookings": latest["bookings_usd"],
+            "Forecast": latest["forecast_usd"],
+            "Forecast accuracy": latest["forecast_accuracy"],
+            "Forecast bias": latest["forecast_bias"],
+        },
+        landing,
+    )
 
     st.subheader("Forecast vs actual bookings")
     versus = sales[["month", "forecast_usd", "bookings_usd"]].melt("month", var_name="measure")

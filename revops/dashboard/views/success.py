@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from revops.dashboard import data, filters, fmt
+from revops.dashboard import data, explain, filters, fmt
 
 BANDS = ["promoter", "passive", "detractor", "none"]
 
@@ -32,10 +32,11 @@ def churn_by_band(chosen: filters.Filters) -> pd.DataFrame:
 def render() -> None:
     chosen = filters.current()
     st.header("Success")
+    landing = explain.banner("success")
     filters.note_not_split("CSAT, NPS and churn by NPS band")
     success = success_rows(chosen)
     if success.empty:
-        st.info("No success months in the chosen range.")
+        explain.empty_table("success", "success months", landing)
         return
     latest = success.iloc[-1]
     st.subheader(fmt.month(chosen.end_month))
@@ -45,6 +46,16 @@ def render() -> None:
     cols[2].metric("NPS answers", fmt.number(latest["nps_answers"]))
     cols[3].metric(
         "First response (median h)", fmt.number(latest["first_response_hours_median"], 1)
+    )
+    explain.captions(
+        "success",
+        {
+            "CSAT": latest["csat"],
+            "NPS": latest["nps"],
+            "NPS answers": latest["nps_answers"],
+            "First response (median h)": latest["first_response_hours_median"],
+        },
+        landing,
     )
 
     st.subheader("CSAT and NPS by month")
