@@ -1,4 +1,4 @@
-"""Every dbt model, seed and test as Dagster assets and checks, built by one `dbt build`."""
+"""Every dbt model, seed and data test as Dagster assets and checks, built by one `dbt build`."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -40,7 +40,9 @@ translator = RevopsTranslator()
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     export_environment()
-    yield from dbt.cli(["build"], context=context).stream()
+    # Unit tests check the SQL, not the data: they run in CI (tests/test_dbt_unit_tests.py)
+    # and during development, not on every refresh (dbt's own advice for production).
+    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
 
 
 def mart_keys() -> list[AssetKey]:
