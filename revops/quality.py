@@ -237,19 +237,35 @@ def run_suite(
         execution_engine.engine.dispose()
         source.get_engine().dispose()
     _sample_unexpected_rows(database, suite, outcomes)
-    return SuiteResult(suite=suite.name, outcomes=outcomes, docs_url=_build_docs(context, result))
+    suite_result = SuiteResult(suite=suite.name, outcomes=outcomes, docs_url=None)
+    # The index lists every validation of the run, so rebuilding it per suite costs the
+    # square of the suite count: it is built once at publish (build_docs_index), and at once
+    # when a suite blocks the run, so a stopped run's index shows the failure.
+    suite_result.docs_url = _build_docs(
+        context, result.suite_name, with_index=suite_result.severity == ERROR
+    )
+    return suite_result
 
 
-def _build_docs(context, result) -> str | None:
-    """Render this validation's Data Docs page (and the index); return the page's file URL."""
+def build_docs_index(docs_dir: Path) -> None:
+    """Render the Data Docs index of this process's validations (none: nothing to do)."""
+    context = _context(docs_dir)
+    keys = context.validation_results_store.list_keys()
+    if keys:
+        newest = max(keys, key=lambda key: key.run_id.run_time)
+        _build_docs(context, newest.expectation_suite_identifier.name, with_index=True)
+
+
+def _build_docs(context, suite_name: str, with_index: bool) -> str | None:
+    """Render the suite's newest validation page (and the index); return the page's file URL."""
     try:
         keys = [
             key
             for key in context.validation_results_store.list_keys()
-            if key.expectation_suite_identifier.name == result.suite_name
+            if key.expectation_suite_identifier.name == suite_name
         ]
         latest = max(keys, key=lambda key: key.run_id.run_time)
-        context.build_data_docs(resource_identifiers=[latest])
+        context.build_data_docs(resource_identifiers=[latest], build_index=with_index)
         urls = context.get_docs_sites_urls(resource_identifier=latest)
         return urls[0]["site_url"] if urls else None
     except Exception as exc:  # Data Docs are a convenience; never hide the validation result.

@@ -89,7 +89,8 @@ def dbt_build_on_spark(
     command += args or []
     env = spark_environment(raw_dir, spark_home)
     env["REVOPS_SPARK_CATALOG"] = catalog
-    env.setdefault("DBT_TARGET_PATH", str(spark_home / "target"))
+    # its own target: a Spark manifest must never replace the DuckDB one Dagster reads
+    env["DBT_TARGET_PATH"] = str(spark_home / "target")
     env.setdefault("DBT_LOG_PATH", str(spark_home / "logs"))
     return subprocess.run(
         command,

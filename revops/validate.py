@@ -6,7 +6,7 @@ import sys
 import time
 
 from revops import paths
-from revops.quality import ERROR, WARN, run_suite
+from revops.quality import ERROR, WARN, build_docs_index, run_suite
 
 
 def run_validate() -> int:
@@ -36,6 +36,7 @@ def run_validate() -> int:
             print(f"          {'x' if outcome.blocking else '!'} {outcome.describe()}")
         blocking += result.severity == ERROR
         warnings += result.severity == WARN
+    build_docs_index(docs)
     print(
         f"\n{blocking} suite(s) failed, {warnings} with warnings, in {time.perf_counter() - started:.1f} s; "
         f"Data Docs: {docs / 'index.html'}"

@@ -7,8 +7,9 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from orchestration.assets.dbt import mart_keys
 from orchestration.assets.raw import NIGHTLY_FRESHNESS, WAREHOUSE_POOL
 from orchestration.project import dbt_project
-from revops.paths import serving_db, work_db
+from revops.paths import serving_db, warehouse_dir, work_db
 from revops.publish import publish
+from revops.quality import build_docs_index
 
 SERVING_KEY = AssetKey(["serving", "warehouse"])
 
@@ -30,6 +31,7 @@ def serving_warehouse(context: AssetExecutionContext) -> MaterializeResult:
     semantic_manifest = Path(dbt_project.manifest_path).with_name("semantic_manifest.json")
     result = publish(work_db(), serving_db(), context.run.run_id, semantic_manifest)
     context.log.info(f"published {len(result.tables)} tables to {result.path}")
+    build_docs_index(warehouse_dir() / "data_docs")
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(result.path)),
