@@ -24,9 +24,13 @@ def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
     assert all(seconds > 0 for seconds in result["floor"].values())
     assert {"gates (raw)", "gates (marts)"} <= set(result["floor"])
     assert len(result["slowest_models"]) == 10
+    fixed = result["fixed_cost"]
+    assert fixed["seconds"] > 0 and "dbt build" in fixed["stages"]
+    assert result["dbt_parse_seconds"] > 0
     nightly = result["nightly"]
     assert set(nightly) == {"nothing new", "after --append-days 1"}
     assert all(n["seconds"] > 0 and "dbt build" in n["stages"] for n in nightly.values())
     assert set(result["queries"]) >= {"monthly revenue KPIs", "metric query (semantic layer)"}
     table = (tmp_path / "bench-xs.md").read_text()
     assert "| **full refresh, wall** |" in table and "| after --append-days 1 |" in table
+    assert "fixed cost (full refresh of the tiny fixture" in table

@@ -32,24 +32,9 @@ def _opportunity_people(ws, leads: pd.DataFrame, people: pd.DataFrame) -> pd.Dat
     """Non-internal new_business opportunities with the person whose funnel channel they take
     (primary contact's person if that person entered the funnel, else the person of the
     customer's earliest lead if they did), read from the landing files."""
-    from .recompute import newest, read_csvs
-    from .test_marketing import _not_deleted, _ts
+    from .test_marketing import _ts, new_business_opportunities
 
-    landing = ws.landing
-    accounts = _not_deleted(newest(read_csvs(landing / "sales" / "accounts"), ["account_id"]))
-    internal = set(
-        accounts.loc[
-            accounts["account_name"].str.lower().str.contains("test", na=False)
-            | accounts["website"]
-            .str.lower()
-            .str.contains(r"(?:^|[/.@])example\.com(?:/|$)", na=False),
-            "account_id",
-        ]
-    )
-    opps = _not_deleted(newest(read_csvs(landing / "sales" / "opportunities"), ["opportunity_id"]))
-    opps = opps[
-        (opps["opportunity_type"] == "new_business") & ~opps["account_id"].isin(internal)
-    ].copy()
+    opps = new_business_opportunities(ws.landing)
     opps["created_on"] = _ts(opps["created_at"]).dt.tz_localize(None).dt.normalize()
     opps["close_date"] = pd.to_datetime(opps["close_date"])
     opps["won"] = (opps["is_closed"] == "true") & (opps["is_won"] == "true")

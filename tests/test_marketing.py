@@ -125,22 +125,23 @@ def _funnel_people(leads: pd.DataFrame, lead_people: pd.DataFrame) -> pd.DataFra
     return result
 
 
+def new_business_opportunities(landing: Path) -> pd.DataFrame:
+    """Current new_business opportunities of accounts that are not test accounts (a name
+    with "test" or an example.com website)."""
+    accounts = _not_deleted(newest(read_csvs(landing / "sales" / "accounts"), ["account_id"]))
+    internal = accounts["account_name"].str.lower().str.contains("test", na=False) | accounts[
+        "website"
+    ].str.lower().str.contains(r"(?:^|[/.@])example\.com(?:/|$)", na=False)
+    opps = _not_deleted(newest(read_csvs(landing / "sales" / "opportunities"), ["opportunity_id"]))
+    return opps[
+        (opps["opportunity_type"] == "new_business")
+        & ~opps["account_id"].isin(set(accounts.loc[internal, "account_id"]))
+    ].copy()
+
+
 def _new_business(landing: Path, ws, leads: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     """Non-internal new_business opportunities with their funnel channel and USD amount."""
-    accounts = _not_deleted(newest(read_csvs(landing / "sales" / "accounts"), ["account_id"]))
-    internal_accounts = set(
-        accounts.loc[
-            accounts["account_name"].str.lower().str.contains("test", na=False)
-            | accounts["website"]
-            .str.lower()
-            .str.contains(r"(?:^|[/.@])example\.com(?:/|$)", na=False),
-            "account_id",
-        ]
-    )
-    opps = _not_deleted(newest(read_csvs(landing / "sales" / "opportunities"), ["opportunity_id"]))
-    opps = opps[
-        (opps["opportunity_type"] == "new_business") & ~opps["account_id"].isin(internal_accounts)
-    ].copy()
+    opps = new_business_opportunities(landing)
     opps["created_at"] = _ts(opps["created_at"])
     opps["close_date"] = pd.to_datetime(opps["close_date"])
     opps["won"] = (opps["is_closed"] == "true") & (opps["is_won"] == "true")
