@@ -304,6 +304,7 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
         "REVOPS_WAREHOUSE_DIR": str(warehouse),
         "DAGSTER_HOME": str(home),
         "DBT_TARGET_PATH": target,
+        "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
     }
     revops = str(Path(sys.executable).with_name("revops"))
     result: dict = {
