@@ -168,26 +168,3 @@ def funnel_and_mrr(tmp_path_factory):
     return _landed_and_refreshed(
         tmp_path_factory.mktemp("byo_b"), ["olist_marketing", "mrr_playbook"]
     )
-
-
-# --- pytest-xdist: keep the tests of one expensive session fixture on one worker ------------
-
-# Each worker builds the session fixtures its tests use; grouping by fixture builds each
-# once. The benchmark (a refresh of its own, the longest test) joins the xs group so the two
-# workers get about the same work (about 16 minutes each on 2 cores).
-_GROUPS = (
-    ("xs", ("xs_published",)),
-    ("tiny", ("tiny_published",)),
-    ("partial", ("sales_and_churn", "funnel_and_mrr")),
-)
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        names = set(getattr(item, "fixturenames", ()))
-        group = next((g for g, fixtures in _GROUPS if names & set(fixtures)), None)
-        if item.module.__name__.endswith("test_bench"):
-            group = "xs"
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
