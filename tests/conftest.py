@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -24,6 +25,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["DBT_TARGET_PATH"] = f"target-{os.environ['PYTEST_XDIST_WORKER']}"
     os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="revops-tests-dagster-")
+    atexit.register(shutil.rmtree, os.environ["DAGSTER_HOME"], ignore_errors=True)
 
 
 @dataclass
