@@ -22,6 +22,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 
@@ -96,9 +97,12 @@ def _stage_seconds(dagster_home: Path) -> dict[str, float]:
     from dagster._core.instance.ref import InstanceRef
 
     start, end = {}, {}
-    # The event log storage (orchestration/event_log.py) finds its files under DAGSTER_HOME.
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+    # The event log storage (orchestration/event_log.py) finds its files under DAGSTER_HOME;
+    # set only while the instance is open, not for the rest of the bench process.
+    with (
+        mock.patch.dict(os.environ, {"DAGSTER_HOME": str(dagster_home)}),
+        DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance,
+    ):
         run = instance.get_runs(limit=1)[0]
         for record in instance.get_records_for_run(run.run_id).records:
             entry = record.event_log_entry
