@@ -80,9 +80,9 @@ class RevopsEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
-        with self._db_lock:
-            with self._engine(shard).connect() as conn, conn.begin():
-                yield conn
+        # the lock is taken before the engine is looked up: _engine changes the open shards
+        with self._db_lock, self._engine(shard).connect() as conn, conn.begin():
+            yield conn
 
     def watch(self, run_id: str, cursor: str | None, callback) -> None:
         if self._poller is None:
