@@ -61,18 +61,20 @@ class RevopsEventLogStorage(SqliteEventLogStorage):
         return cls(inst_data=inst_data, **config_value)
 
     def _engine(self, shard: str) -> Engine:
-        engine = self._engines.pop(shard, None)
-        if engine is None:
-            engine = create_engine(
-                self.conn_string_for_shard(shard),
-                # Shared by Dagster's threads, one at a time: _connect holds _db_lock.
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-                pool_size=1,
-            )
-            event.listen(engine, "connect", _commit_without_fsync)
-            if shard not in self._initialized_dbs:
-                self._initdb(engine)
-                self._initialized_dbs.add(shard)
+        engine = self._engines.get(shard)
+        if engine is not None:
+            self._engines.move_to_end(shard)
+            return engine
+        engine = create_engine(
+            self.conn_string_for_shard(shard),
+            # Shared by Dagster's threads, one at a time: _connect holds _db_lock.
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            pool_size=1,
+        )
+        event.listen(engine, "connect", _commit_without_fsync)
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
         self._engines[shard] = engine
         while len(self._engines) > OPEN_SHARDS:
             self._engines.popitem(last=False)[1].dispose()

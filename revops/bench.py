@@ -2,11 +2,12 @@
 
 Runs in a scratch folder (never the user's warehouse): generate, a full refresh in a child
 process (wall time, peak memory of the whole process tree, per-stage times from the run's
-Dagster event log, the ten slowest dbt models), the analyst queries on the serving file, two
-nightly refreshes (nothing new; then after `generate --append-days 1`), and an engine floor: the same load, the same compiled dbt SQL and dbt tests, the same publish,
-and every Great Expectations expectation as one SQL count per suite, as plain DuckDB
-statements in this process, with no Dagster, no dbt and no GE.
-Writes <out>/bench-<scale>.json and .md.
+Dagster event log, the ten slowest dbt models), the analyst queries on the serving file, an
+engine floor (the same load, the same compiled dbt SQL and dbt tests, the same publish, and
+every Great Expectations expectation as one SQL count per suite, as plain DuckDB statements in
+this process, with no Dagster, no dbt and no GE), and two nightly refreshes (nothing new; then
+after `generate --append-days 1`). Writes <out>/bench-<scale>.json (also when a stage fails,
+with what was measured before it) and .md.
 """
 
 from __future__ import annotations
@@ -378,6 +379,9 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
                 "stages": _stage_seconds(home),
             }
         finished = True
+    except Exception as exc:
+        result["failed"] = str(exc)
+        raise
     finally:
         shutil.rmtree(paths.DBT_PROJECT_DIR / target, ignore_errors=True)
         shutil.rmtree(paths.DBT_PROJECT_DIR / f"{target}-tiny", ignore_errors=True)
@@ -385,7 +389,8 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
             print(f"[bench {scale}] scratch folder kept: {scratch}", flush=True)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    (out / f"bench-{scale}.json").write_text(json.dumps(result, indent=2))
+        # written on failure too: the stages measured before it are kept
+        (out / f"bench-{scale}.json").write_text(json.dumps(result, indent=2))
     markdown = to_markdown(result)
     (out / f"bench-{scale}.md").write_text(markdown)
     print(markdown)

@@ -307,8 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure time, rows/s and peak memory per stage at a data scale",
         description="In a scratch folder: generate, full refresh (per-stage times, ten slowest "
         "dbt models, peak memory of the process tree), analyst queries on the serving file, "
-        "and an engine floor (the same compiled SQL and tests in one DuckDB process, no "
-        "Dagster, no dbt). Writes bench-<scale>.json and .md to --out.",
+        "an engine floor (the same compiled SQL and tests in one DuckDB process, no "
+        "Dagster, no dbt), and two nightly refreshes (nothing new, then one appended day). "
+        "Writes bench-<scale>.json and .md to --out.",
     )
     bench.add_argument("--scale", choices=["xs", "s", "m", "l"], default="xs")
     bench.add_argument("--repeat", type=int, default=1, help="run the whole benchmark N times")

@@ -47,6 +47,13 @@ def prepare_dagster_home() -> Path:
     """DAGSTER_HOME inside the repository (ignored by git), using the repository's dagster.yaml."""
     export_environment()
     home = dagster_home()
+    link_dagster_config(home)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def link_dagster_config(home: Path) -> None:
+    """Make `home` a Dagster instance folder with the repository's dagster.yaml."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -54,5 +61,3 @@ def prepare_dagster_home() -> Path:
     nux = home / ".nux" / "nux.yaml"  # skips the UI's first-visit pop-up
     nux.parent.mkdir(exist_ok=True)
     nux.write_text("seen: 1\n")
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home

@@ -20,7 +20,7 @@ from dagster import (
 )
 
 from orchestration.event_log import RevopsEventLogStorage
-from revops.paths import REPO_ROOT
+from revops.paths import REPO_ROOT, link_dagster_config
 
 CHECKS = 5
 
@@ -41,8 +41,7 @@ def _check(index: int):
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "dagster"
-    home.mkdir()
-    (home / "dagster.yaml").symlink_to(REPO_ROOT / "dagster.yaml")
+    link_dagster_config(home)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     return home
 

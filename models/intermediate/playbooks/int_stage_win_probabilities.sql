@@ -22,16 +22,7 @@ as_of as (
 ),
 
 stages as (
-    select * from (
-        values
-            ('prospecting', 1),
-            ('discovery', 2),
-            ('solution', 3),
-            ('proposal', 4),
-            ('negotiation', 5),
-            ('closed_won', 6),
-            ('closed_lost', null)
-    ) as stages (stage_name, stage_order)
+    {{ opportunity_stages() }}
 ),
 
 closed as (
@@ -45,17 +36,21 @@ closed as (
         and classified.close_date <= as_of.as_of_date
 ),
 
+-- a won opportunity reached every stage: closed_won is the last
 stages_seen as (
     select opportunity_id, stage_name from stage_history
     union all
     select opportunity_id, stage_name from opportunities
+    union all
+    select opportunity_id, 'closed_won' from closed
+    where is_won
 ),
 
 furthest as (
     select
         closed.opportunity_id,
         closed.is_won,
-        case when closed.is_won then 6 else max(stages.stage_order) end as furthest_order
+        max(stages.stage_order) as furthest_order
     from closed
     left join stages_seen on closed.opportunity_id = stages_seen.opportunity_id
     left join stages on stages_seen.stage_name = stages.stage_name
@@ -72,7 +67,7 @@ final as (
             / nullif(count(furthest.opportunity_id), 0) as win_probability
     from stages
     left join furthest on furthest.furthest_order >= stages.stage_order
-    where stages.stage_order <= 5
+    where stages.is_open
     group by stages.stage_name, stages.stage_order
 )
 

@@ -16,14 +16,9 @@ as_of as (
 ),
 
 stages as (
-    select * from (
-        values
-            ('prospecting', 1),
-            ('discovery', 2),
-            ('solution', 3),
-            ('proposal', 4),
-            ('negotiation', 5)
-    ) as stages (stage_name, stage_order)
+    select stage_name, stage_order
+    from ({{ opportunity_stages() }}) as all_stages
+    where is_open
 ),
 
 bounds as (
