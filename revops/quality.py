@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,27 +28,9 @@ class _DuckDBDialect(str):
     value = "duckdb"
 
 
-_GX_IMPORT = threading.Lock()
-
-
+@functools.cache
 def _gx() -> ModuleType:
-    """Great Expectations, imported and patched once per process (by whichever thread is first)."""
-    with _GX_IMPORT:
-        return _import_gx()
-
-
-@functools.cache
-def start_gx_import() -> None:
-    """Import Great Expectations in a background thread, once per process.
-
-    The import is ~10 s of Python. The raw loads call this: DuckDB releases the GIL while it
-    loads, so the import overlaps the loads instead of delaying the first gate.
-    """
-    threading.Thread(target=_gx, name="import-great-expectations", daemon=True).start()
-
-
-@functools.cache
-def _import_gx() -> ModuleType:
+    """Import Great Expectations (slow: ~13 s on 2 cores) only when a suite runs, and patch it."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.execution_engine import sqlalchemy_execution_engine as engine

@@ -20,7 +20,6 @@ from orchestration.resources import WarehouseResource
 from revops.contract import TABLES, Table
 from revops.loading import ContractViolation, load_table
 from revops.paths import landing_dir
-from revops.quality import start_gx_import
 
 WAREHOUSE_POOL = "duckdb"
 # A transient error (a file still being copied, a busy disk) gets two more tries, 2 s then
@@ -56,7 +55,6 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
     def _raw_asset(
         context: AssetExecutionContext, warehouse: WarehouseResource
     ) -> MaterializeResult:
-        start_gx_import()  # for the gates that follow the loads
         landing = landing_dir()
         incremental = context.run.tags.get(LOAD_MODE_TAG) == "incremental"
         try:
