@@ -2,6 +2,8 @@
 -- its strength: the normalised e-mail (case, spaces, +tags, mail. subdomains removed), the
 -- lead a contact was converted from (the address may differ), and first + last name
 -- within one resolved company. Role addresses (billing@) and internal records name nobody.
+-- Each rule gives a record at most one key (one company per record) and the rules' prefixes
+-- differ, so no record names a key twice: no group by is needed.
 with records as (
     select * from {{ ref('int_identity_records_normalized') }}
     where not is_internal
@@ -11,7 +13,7 @@ companies as (
     select * from {{ ref('int_records_companies_resolved') }}
 ),
 
-keys as (
+final as (
     select
         source_system, source_table, source_record_id,
         'email:' || person_email as person_key, 'email' as match_rule, 1 as rule_rank
@@ -33,19 +35,6 @@ keys as (
     inner join companies using (source_system, source_table, source_record_id)
     where records.first_name_normalized is not null
         and records.last_name_normalized is not null
-),
-
--- one row per key of a record: the strongest rule that gives it
-final as (
-    select
-        source_system,
-        source_table,
-        source_record_id,
-        person_key,
-        min_by(match_rule, rule_rank) as match_rule,
-        min(rule_rank) as rule_rank
-    from keys
-    group by all
 )
 
 select * from final
