@@ -22,7 +22,7 @@ $(UV):
 	.tools/uv/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.installed: $(UV) uv.lock pyproject.toml
-	$(UV) sync --locked --python $(PYTHON)
+	$(UV) sync --locked --compile-bytecode --python $(PYTHON)
 	touch $@
 
 # Debian packages: Chromium for the browser tests, a Java runtime for the Spark target.
