@@ -70,30 +70,7 @@ counted as (
     group by cohort_month, channel
 ),
 
-bounds as (
-    select
-        min(counted.cohort_month) as first_month,
-        any_value(as_of.as_of_month) as last_month
-    from counted
-    cross join as_of
-),
-
-months as (
-    {{ month_spine('bounds', 'first_month', 'last_month') }}
-),
-
-channels as (
-    select distinct channel from counted
-),
-
--- every month from the first cohort to the as-of month, for every channel with people
-grid as (
-    select
-        months.month as cohort_month,
-        channels.channel
-    from months
-    cross join channels
-),
+{{ month_channel_grid('counted', 'cohort_month') }},
 
 filled as (
     select

@@ -66,28 +66,7 @@ counted as (
     group by month, channel
 ),
 
-bounds as (
-    select
-        min(counted.month) as first_month,
-        any_value(as_of.as_of_month) as last_month
-    from counted
-    cross join as_of
-),
-
-months as (
-    {{ month_spine('bounds', 'first_month', 'last_month') }}
-),
-
-channels as (
-    select distinct channel from counted
-),
-
--- every month of the spine for every channel that has any count or spend
-grid as (
-    select months.month, channels.channel
-    from months
-    cross join channels
-),
+{{ month_channel_grid('counted', 'month') }},
 
 filled as (
     select
