@@ -15,20 +15,21 @@ from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from revops.paths import export_environment, work_db
+from revops.paths import duckdb_memory_limit, export_environment, work_db
 
 
 class WarehouseResource(ConfigurableResource):
     """Opens the working DuckDB file (path from REVOPS_WAREHOUSE_DIR) for one asset at a time."""
 
-    memory_limit: str = "4GB"
+    memory_limit: str = ""  # empty: REVOPS_DUCKDB_MEMORY_LIMIT (revops.paths)
     # How long to wait for another writer (e.g. a dbt left running by a killed run) to let go.
     lock_wait_seconds: float = 300
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         export_environment()
-        con = open_when_unlocked(work_db(), self.memory_limit, self.lock_wait_seconds)
+        limit = self.memory_limit or duckdb_memory_limit()
+        con = open_when_unlocked(work_db(), limit, self.lock_wait_seconds)
         try:
             # Not in connect(): the ICU extension that owns TimeZone loads after start-up.
             con.execute("set TimeZone = 'UTC'")

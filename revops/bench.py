@@ -48,6 +48,7 @@ class TreeMemory:
 
     def __init__(self, pid: int, interval: float = 0.2):
         self.pid, self.interval, self.peak_bytes = pid, interval, 0
+        self.samples: list[tuple[float, int]] = []  # (epoch seconds, bytes)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -61,7 +62,9 @@ class TreeMemory:
 
     def _poll(self) -> None:
         while not self._stop.is_set():
-            self.peak_bytes = max(self.peak_bytes, _tree_rss(self.pid))
+            rss = _tree_rss(self.pid)
+            self.samples.append((time.time(), rss))
+            self.peak_bytes = max(self.peak_bytes, rss)
             self._stop.wait(self.interval)
 
 
@@ -81,19 +84,44 @@ def _tree_rss(pid: int) -> int:
 
 
 def _timed_child(
-    command: list[str], env: dict, log: Path, cwd: Path | None = None
+    command: list[str],
+    env: dict,
+    log: Path,
+    cwd: Path | None = None,
+    samples: list[tuple[float, int]] | None = None,
 ) -> tuple[float, int, int]:
-    """(seconds, peak tree memory in bytes, exit code) of a child process."""
+    """(seconds, peak tree memory in bytes, exit code) of a child process; `samples` gets
+    the memory samples (epoch seconds, bytes)."""
     started = time.perf_counter()
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
         with TreeMemory(process.pid) as memory:
             code = process.wait()
+    if samples is not None:
+        samples.extend(memory.samples)
     return time.perf_counter() - started, memory.peak_bytes, code
 
 
 def _stage_seconds(dagster_home: Path) -> dict[str, float]:
     """Summed step durations of the latest run, grouped by stage."""
+    stages: dict[str, float] = defaultdict(float)
+    for stage, began, ended in _stage_steps(dagster_home):
+        stages[stage] += ended - began
+    return dict(stages)
+
+
+def _stage_peaks(dagster_home: Path, samples: list[tuple[float, int]]) -> dict[str, int]:
+    """Peak tree memory (bytes) sampled while each stage's steps ran: which stage sets the
+    refresh's peak."""
+    peaks: dict[str, int] = defaultdict(int)
+    for stage, began, ended in _stage_steps(dagster_home):
+        during = [rss for at, rss in samples if began <= at <= ended]
+        peaks[stage] = max(peaks[stage], *during, 0)
+    return dict(peaks)
+
+
+def _stage_steps(dagster_home: Path) -> list[tuple[str, float, float]]:
+    """(stage, start, end) in epoch seconds of each step of the latest run."""
     from dagster import DagsterEventType, DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
@@ -114,7 +142,7 @@ def _stage_seconds(dagster_home: Path) -> dict[str, float]:
                 start[entry.step_key] = entry.timestamp
             elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
                 end[entry.step_key] = entry.timestamp
-    stages: dict[str, float] = defaultdict(float)
+    steps = []
     for step, began in start.items():
         if "_gx_marts" in step:
             stage = "gates (marts)"
@@ -126,8 +154,8 @@ def _stage_seconds(dagster_home: Path) -> dict[str, float]:
             stage = "dbt build"
         else:
             stage = "publish"
-        stages[stage] += end.get(step, began) - began
-    return dict(stages)
+        steps.append((stage, began, end.get(step, began)))
+    return steps
 
 
 def _dbt_run_dir(target: Path) -> Path:
@@ -338,12 +366,16 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
         result["fixed_cost"] = _fixed_cost(env, scratch, revops)
 
         print(f"[bench {scale}] full refresh ({landed_rows:,} landed rows) ...", flush=True)
-        seconds, peak, code = _timed_child([revops, "refresh"], env, scratch / "refresh.log")
+        samples: list[tuple[float, int]] = []
+        seconds, peak, code = _timed_child(
+            [revops, "refresh"], env, scratch / "refresh.log", samples=samples
+        )
         if code:
             raise RuntimeError(f"refresh failed, see {scratch / 'refresh.log'}")
         result["refresh"] = {
             "seconds": seconds,
             "peak_bytes": peak,
+            "peak_bytes_by_stage": _stage_peaks(home, samples),
             "rows_per_second": landed_rows / seconds,
             "stages": _stage_seconds(home),
         }
@@ -447,6 +479,14 @@ def _landed_rows(landing: Path) -> int:
         con.close()
 
 
+def _peaks_by_stage(refresh: dict) -> str:
+    peaks = refresh.get("peak_bytes_by_stage")
+    if not peaks:
+        return ""
+    by_stage = ", ".join(f"{stage} {peak / 2**20:,.0f}" for stage, peak in sorted(peaks.items()))
+    return f"; by stage: {by_stage}"
+
+
 def to_markdown(r: dict) -> str:
     mib = 2**20
     refresh, floor = r["refresh"], r["floor"]
@@ -474,8 +514,8 @@ def to_markdown(r: dict) -> str:
         f"| **{refresh['seconds'] / total_floor:.1f}x** |",
         "",
         f"generate {r['generate']['seconds']:.1f} s (peak {r['generate']['peak_bytes'] / mib:,.0f}"
-        f" MiB); refresh peak memory {refresh['peak_bytes'] / mib:,.0f} MiB (process tree), "
-        f"{refresh['rows_per_second']:,.0f} landed rows/s",
+        f" MiB); refresh peak memory {refresh['peak_bytes'] / mib:,.0f} MiB (process tree"
+        f"{_peaks_by_stage(refresh)}), {refresh['rows_per_second']:,.0f} landed rows/s",
         "",
         *_fixed_cost_lines(r),
         "| nightly refresh | wall s | share of full | load raw s | dbt build s | gates s |",

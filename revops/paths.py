@@ -1,4 +1,5 @@
-"""Where things live. Every path can be moved with an environment variable."""
+"""Where things live, and how much memory DuckDB may use there. Every path can be moved with
+an environment variable."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def work_db() -> Path:
 def serving_db() -> Path:
     """The published warehouse: analysts and dashboards read it, read-only."""
     return warehouse_dir() / "serving.duckdb"
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory_limit for every connection of a refresh: dbt's (profiles.yml reads the
+    same variable), the loads', the gates' and the publish's. At scale l every model builds
+    within 2.5GB, and the whole process tree stays under 4 GiB."""
+    return os.environ.get("REVOPS_DUCKDB_MEMORY_LIMIT", "2.5GB")
 
 
 def dagster_home() -> Path:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from revops.paths import duckdb_memory_limit
+
 PUBLISHED_SCHEMAS = ("marts",)
 
 
@@ -48,7 +50,7 @@ def publish(
     staged.unlink(missing_ok=True)
     tables: dict[str, int] = {}
     try:
-        con = duckdb.connect(str(staged))
+        con = duckdb.connect(str(staged), config={"memory_limit": duckdb_memory_limit()})
         try:
             con.execute(f"attach '{work_db}' as work (read_only)")
             listed = _rows(

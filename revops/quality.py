@@ -19,6 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from revops.paths import duckdb_memory_limit
+
 MAX_SAMPLE_ROWS = 5
 ERROR = "error"
 WARN = "warn"
@@ -262,7 +264,12 @@ def run_suite(
     source = context.data_sources.add_or_update_sql(
         name=f"duckdb_{suite.name}",
         connection_string=f"duckdb:///{database}",
-        kwargs={"connect_args": {"read_only": True}},
+        kwargs={
+            "connect_args": {
+                "read_only": True,
+                "config": {"memory_limit": duckdb_memory_limit()},
+            }
+        },
     )
     # A query asset: GE's column reflection drops the schema of a table asset on DuckDB.
     asset = source.add_query_asset(

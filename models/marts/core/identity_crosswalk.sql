@@ -4,16 +4,8 @@
 -- touchpoints their lead (or, without one, the person of their e-mail). A record without
 -- any company evidence takes its person's company ('via_person'). Internal/test records,
 -- and children of internal parents, have neither id ('internal_excluded').
-with records as (
-    select * from {{ ref('int_identity_records_normalized') }}
-),
-
-companies as (
-    select * from {{ ref('int_records_companies_resolved') }}
-),
-
-people as (
-    select * from {{ ref('int_records_people_resolved') }}
+with evidence as (
+    select * from {{ ref('int_records_resolved') }}
 ),
 
 person_keys as (
@@ -38,21 +30,6 @@ invoices as (
 
 touchpoints as (
     select * from {{ ref('stg_marketing__touchpoints') }}
-),
-
-evidence as (
-    select
-        records.source_system,
-        records.source_table,
-        records.source_record_id,
-        records.is_internal,
-        companies.customer_id,
-        people.person_id,
-        companies.match_rule,
-        people.match_rule as person_match_rule
-    from records
-    left join companies using (source_system, source_table, source_record_id)
-    left join people using (source_system, source_table, source_record_id)
 ),
 
 -- the company a person's records most often name: for their records that name none

@@ -1,0 +1,18 @@
+-- Company keys chained: two keys are linked when a record carries both (a billing customer
+-- with a CRM account id and an e-mail domain) or a fuzzy name match links them. One row
+-- per key number linked to another key, with the least key number of its company.
+with keys as (
+    select * from {{ ref('int_company_keys_extracted') }}
+),
+
+fuzzy as (
+    select * from {{ ref('int_company_names_fuzzy_matched') }}
+),
+
+key_ids as (
+    select * from {{ ref('int_company_key_ids') }}
+),
+
+{{ key_components('keys', 'key_ids', 'company_key', extra_edges='fuzzy') }}
+
+select * from components
