@@ -102,19 +102,21 @@ def _timed_child(
     return time.perf_counter() - started, memory.peak_bytes, code
 
 
-def _stage_seconds(dagster_home: Path) -> dict[str, float]:
-    """Summed step durations of the latest run, grouped by stage."""
+def _stage_seconds(steps: list[tuple[str, float, float]]) -> dict[str, float]:
+    """Summed step durations (of _stage_steps), grouped by stage."""
     stages: dict[str, float] = defaultdict(float)
-    for stage, began, ended in _stage_steps(dagster_home):
+    for stage, began, ended in steps:
         stages[stage] += ended - began
     return dict(stages)
 
 
-def _stage_peaks(dagster_home: Path, samples: list[tuple[float, int]]) -> dict[str, int]:
-    """Peak tree memory (bytes) sampled while each stage's steps ran: which stage sets the
-    refresh's peak."""
+def _stage_peaks(
+    steps: list[tuple[str, float, float]], samples: list[tuple[float, int]]
+) -> dict[str, int]:
+    """Peak tree memory (bytes) sampled while each stage's steps (of _stage_steps) ran: which
+    stage sets the refresh's peak."""
     peaks: dict[str, int] = defaultdict(int)
-    for stage, began, ended in _stage_steps(dagster_home):
+    for stage, began, ended in steps:
         during = [rss for at, rss in samples if began <= at <= ended]
         peaks[stage] = max(peaks[stage], *during, 0)
     return dict(peaks)
@@ -372,12 +374,13 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
         )
         if code:
             raise RuntimeError(f"refresh failed, see {scratch / 'refresh.log'}")
+        steps = _stage_steps(home)
         result["refresh"] = {
             "seconds": seconds,
             "peak_bytes": peak,
-            "peak_bytes_by_stage": _stage_peaks(home, samples),
+            "peak_bytes_by_stage": _stage_peaks(steps, samples),
             "rows_per_second": landed_rows / seconds,
-            "stages": _stage_seconds(home),
+            "stages": _stage_seconds(steps),
         }
         run_dir = _dbt_run_dir(paths.DBT_PROJECT_DIR / target)
         result["slowest_models"] = _slowest_models(run_dir)
@@ -408,7 +411,7 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
             result["nightly"][label] = {
                 "seconds": seconds,
                 "peak_bytes": peak,
-                "stages": _stage_seconds(home),
+                "stages": _stage_seconds(_stage_steps(home)),
             }
         finished = True
     except Exception as exc:
@@ -447,7 +450,11 @@ def _fixed_cost(env: dict, scratch: Path, revops: str) -> dict:
     seconds, peak, code = _timed_child([revops, "refresh"], tiny_env, tiny / "refresh.log")
     if code:
         raise RuntimeError(f"fixed-cost refresh failed, see {tiny / 'refresh.log'}")
-    return {"seconds": seconds, "peak_bytes": peak, "stages": _stage_seconds(tiny / "dagster")}
+    return {
+        "seconds": seconds,
+        "peak_bytes": peak,
+        "stages": _stage_seconds(_stage_steps(tiny / "dagster")),
+    }
 
 
 def _parse(env: dict, log: Path) -> float:
