@@ -6,6 +6,8 @@ import atexit
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from revops import paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_LANDING = FIXTURES / "tiny_landing"
+DBT = str(Path(sys.executable).with_name("dbt"))
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -64,6 +67,20 @@ def make_workspace(root: Path, landing_source: Path, monkeypatch: pytest.MonkeyP
 @pytest.fixture
 def tiny_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return make_workspace(tmp_path, TINY_LANDING, monkeypatch)
+
+
+def run_dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess:
+    """The real dbt CLI on the work.duckdb in `warehouse`, its artifacts in `target`."""
+    env = {
+        **os.environ,
+        "REVOPS_WAREHOUSE_DIR": str(warehouse),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
+        "DO_NOT_TRACK": "1",
+    }
+    return subprocess.run(
+        [DBT, *args], cwd=paths.DBT_PROJECT_DIR, env=env, capture_output=True, text=True
+    )
 
 
 def run_full_refresh():

@@ -8,15 +8,10 @@ unit-tested model to exist to learn their columns).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from revops import paths
-
-DBT = str(Path(sys.executable).with_name("dbt"))
+from tests.conftest import run_dbt
 
 
 def test_every_dbt_unit_test_passes(tiny_published, tmp_path: Path):
@@ -25,20 +20,7 @@ def test_every_dbt_unit_test_passes(tiny_published, tmp_path: Path):
     warehouse.mkdir()
     shutil.copy(ws.warehouse / "work.duckdb", warehouse / "work.duckdb")
     target = tmp_path / "target"
-    env = {
-        **os.environ,
-        "REVOPS_WAREHOUSE_DIR": str(warehouse),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
-        "DO_NOT_TRACK": "1",
-    }
-    ran = subprocess.run(
-        [DBT, "test", "--select", "test_type:unit"],
-        cwd=paths.DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    ran = run_dbt(["test", "--select", "test_type:unit"], warehouse, target)
     assert ran.returncode == 0, ran.stdout[-4000:] + ran.stderr[-2000:]
 
     manifest = json.loads((target / "manifest.json").read_text())

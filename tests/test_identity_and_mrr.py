@@ -4,10 +4,7 @@ month-end MRR against a pandas recomputation from the landing files."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from itertools import combinations
 from pathlib import Path
@@ -16,26 +13,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from revops import paths
 from revops.identity_report import score_identities
 
+from .conftest import run_dbt
 from .recompute import month_end_mrr_by_billing_customer
-
-DBT = str(Path(sys.executable).with_name("dbt"))
-
-
-def _dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "REVOPS_WAREHOUSE_DIR": str(warehouse),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
-        "DO_NOT_TRACK": "1",
-    }
-    return subprocess.run(
-        [DBT, *args], cwd=paths.DBT_PROJECT_DIR, env=env, capture_output=True, text=True
-    )
-
 
 NORMALISER_CASES = [
     # (macro call, input, expected)
@@ -58,13 +39,13 @@ NORMALISER_CASES = [
 ]
 
 
-def test_normalisers_give_the_documented_results_through_real_dbt(tmp_path: Path):
+def test_normalisers_give_the_documented_results_through_realrun_dbt(tmp_path: Path):
     selects = [
         f"select {i} as case_id, cast({{{{ {macro}(\"'{value}'\") }}}} as varchar) as got"
         for i, (macro, value, _) in enumerate(NORMALISER_CASES)
     ]
     inline = " union all ".join(selects)
-    shown = _dbt(
+    shown = run_dbt(
         ["show", "--quiet", "--output", "json", "--limit", "100", "--inline", inline],
         tmp_path,
         tmp_path / "target",
@@ -135,7 +116,7 @@ def test_ids_are_stable_when_the_same_data_is_rebuilt(xs_published, tmp_path: Pa
     warehouse = tmp_path / "warehouse"
     warehouse.mkdir()
     shutil.copy(ws.warehouse / "work.duckdb", warehouse / "work.duckdb")
-    rebuilt = _dbt(
+    rebuilt = run_dbt(
         ["run", "--quiet", "--full-refresh", "--select", "+identity_crosswalk"],
         warehouse,
         tmp_path / "target",

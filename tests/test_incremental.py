@@ -18,7 +18,7 @@ from revops import paths
 from revops.contract import table
 from revops.generator.append import append_days
 from revops.loading import load_table
-from tests.conftest import Workspace, make_workspace, run_full_refresh
+from tests.conftest import Workspace, make_workspace, run_dbt, run_full_refresh
 
 # Marts that keep a history of earlier runs by design: compared on the latest run's rows,
 # or (the forecast's accuracy, which scores earlier runs' forecasts) not at all.
@@ -109,6 +109,66 @@ def test_a_nightly_refresh_after_one_day_equals_a_full_refresh(
     # The appended day moved the as-of date on, so the comparison covers the new day.
     as_of = full.query("select max(snapshot_date) from marts.kpi_data_health")[0][0]
     assert as_of > source.query("select max(snapshot_date) from marts.kpi_data_health")[0][0]
+
+
+def test_the_nightly_journey_rebuilds_exactly_the_customers_whose_events_changed(
+    xs_published, tmp_path: Path
+):
+    ws, _ = xs_published
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    shutil.copy(ws.warehouse / "work.duckdb", warehouse / "work.duckdb")
+    journey = "marts.fct_customer_journey"
+    con = duckdb.connect(str(warehouse / "work.duckdb"))
+    try:
+        expected = con.execute(f"select * from {journey} order by all").fetchall()
+        new, changed, moved_from, moved_to, untouched = (
+            row[0]
+            for row in con.execute(
+                f"select customer_id from {journey} group by 1 order by count(*) desc, 1 limit 5"
+            ).fetchall()
+        )
+        first_event = f"(select min(journey_event_id) from {journey} where customer_id = ?)"
+        # The journey as an earlier build left it: a customer not built yet, an event whose
+        # amount has changed since, an event that has moved to another customer, a customer
+        # that has no events any more (merged into another), and one stale column of a
+        # customer whose events did not change (not an input: the nightly leaves it).
+        con.execute(f"delete from {journey} where customer_id = ?", [new])
+        con.execute(
+            f"update {journey} set amount_usd = coalesce(amount_usd, 0) + 1 "
+            f"where journey_event_id = {first_event}",
+            [changed],
+        )
+        con.execute(
+            f"update {journey} set customer_id = ? where journey_event_id = {first_event}",
+            [moved_to, moved_from],
+        )
+        con.execute(
+            f"insert into {journey} select * replace ('cus_merged_away' as customer_id, "
+            f"'gone-' || journey_event_id as journey_event_id) "
+            f"from {journey} where customer_id = ?",
+            [untouched],
+        )
+        con.execute(
+            f"update {journey} set lifecycle_stage = 'stale' where customer_id = ?", [untouched]
+        )
+    finally:
+        con.close()
+
+    ran = run_dbt(["run", "--select", "fct_customer_journey"], warehouse, tmp_path / "target")
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+
+    con = duckdb.connect(str(warehouse / "work.duckdb"), read_only=True)
+    try:
+        rebuilt = con.execute(f"select * from {journey} order by all").fetchall()
+    finally:
+        con.close()
+    stage = 5  # lifecycle_stage
+    assert {row[stage] for row in rebuilt if row[1] == untouched} == {"stale"}
+    assert _same_rows(
+        [row for row in rebuilt if row[1] != untouched],
+        [row for row in expected if row[1] != untouched],
+    )
 
 
 @pytest.fixture

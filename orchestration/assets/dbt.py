@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.assets.raw import WAREHOUSE_POOL
+from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project, ensure_manifest
 from revops.paths import export_environment
 
@@ -42,7 +43,13 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     export_environment()
     # Unit tests check the SQL, not the data: they run in CI (tests/test_dbt_unit_tests.py)
     # and during development, not on every refresh (dbt's own advice for production).
-    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    # Only the nightly builds incremental models incrementally; any other run (the full
+    # refresh, a materialization from the UI) rebuilds them, so a changed model never
+    # needs a manual --full-refresh.
+    if context.run.tags.get(LOAD_MODE_TAG) != "incremental":
+        args.append("--full-refresh")
+    yield from dbt.cli(args, context=context).stream()
 
 
 def mart_keys() -> list[AssetKey]:

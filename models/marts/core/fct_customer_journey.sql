@@ -1,185 +1,110 @@
 -- One row per event in a customer's life across the four systems (kpis.md "The customer
--- journey"), for every record the crosswalk links to a customer. Grain: journey_event_id,
--- a hash of (event_type, source_system, source_record_id), stable across runs.
--- Expansion and contraction are subscription changes that raise or lower the
--- subscription's MRR; churned is a subscription's cancellation. lifecycle_stage is the
--- customer's stage after the event: the furthest of lead < mql < sql < opportunity <
--- customer reached so far, and 'churned' while a customer that has subscribed has no
--- live subscription.
-{{ config(materialized='table') }}
-
-with crosswalk as (
-    select * from {{ ref('identity_crosswalk') }}
-    where customer_id is not null
-),
-
-touchpoints as (
-    select * from {{ ref('stg_marketing__touchpoints') }}
-),
-
-leads as (
-    select * from {{ ref('stg_marketing__leads') }}
-),
-
-opportunities as (
-    select * from {{ ref('stg_sales__opportunities') }}
-),
-
-stage_history as (
-    select * from {{ ref('stg_sales__opportunity_stage_history') }}
-),
-
-quotes as (
-    select * from {{ ref('stg_sales__quotes') }}
-),
-
-subscription_events as (
-    select * from {{ ref('int_subscription_events_priced') }}
-),
-
-invoices as (
-    select * from {{ ref('stg_finance__invoices') }}
-),
-
-tickets as (
-    select * from {{ ref('stg_success__tickets') }}
-),
-
-nps_responses as (
-    select * from {{ ref('stg_success__nps_responses') }}
-),
-
--- event rows before the customer is attached: (source table, its record, what happened)
-source_events as (
-    select
-        'marketing' as source_system, 'touchpoints' as source_table,
-        touchpoint_id as source_record_id, touchpoint_id as event_record_id,
-        occurred_at as event_at, 'touchpoint' as event_type, channel,
-        cast(null as double) as amount_usd
-    from touchpoints
-    union all
-    select 'marketing', 'leads', lead_id, lead_id, created_at, 'lead_created',
-        original_source_channel, null
-    from leads
-    union all
-    select 'marketing', 'leads', lead_id, lead_id || '@mql', became_mql_at, 'became_mql',
-        original_source_channel, null
-    from leads
-    where became_mql_at is not null
-    union all
-    select 'marketing', 'leads', lead_id, lead_id || '@sql', became_sql_at, 'became_sql',
-        original_source_channel, null
-    from leads
-    where became_sql_at is not null
-    union all
-    select 'sales', 'opportunities', opportunity_id, opportunity_id, created_at,
-        'opportunity_created', lead_source, amount_usd
-    from opportunities
-    union all
-    select 'sales', 'opportunities', stage_history.opportunity_id,
-        stage_history.opportunity_id || '@' || {{ iso_timestamp_text('stage_history.changed_at') }},
-        stage_history.changed_at, 'stage_changed', null, null
-    from stage_history
-    union all
-    select 'sales', 'opportunities', opportunity_id, opportunity_id || '@close',
-        {{ as_instant('close_date') }}, case when is_won then 'deal_won' else 'deal_lost' end,
-        lead_source, amount_usd
-    from opportunities
-    where is_closed
-    union all
-    select 'sales', 'quotes', quote_id, quote_id, sent_at, 'quote_sent', null, amount_usd
-    from quotes
-    where sent_at is not null
-    union all
-    select 'sales', 'quotes', quote_id, quote_id || '@signed', signed_at, 'quote_signed',
-        null, amount_usd
-    from quotes
-    where status = 'accepted' and signed_at is not null
-    union all
-    select 'finance', 'subscription_events', event_id, event_id, occurred_at,
-        case
-            when event_number = 1 then 'subscription_started'
-            when event_type = 'reactivated' then 'reactivated'
-            when event_type = 'canceled' then 'churned'
-            when mrr_usd > previous_mrr_usd then 'expansion'
-            when mrr_usd < previous_mrr_usd then 'contraction'
-        end,
-        null, mrr_usd - coalesce(previous_mrr_usd, 0)
-    from (
-        select
-            *,
-            lag(mrr_usd) over (
-                partition by subscription_id order by occurred_at, event_id
-            ) as previous_mrr_usd
-        from subscription_events
+-- journey"), for every record the crosswalk links to a customer (int_journey_events_linked).
+-- Grain: journey_event_id, a hash of (event_type, source_system, event record), stable
+-- across runs. lifecycle_stage is the customer's stage after the event: the furthest of
+-- lead < mql < sql < opportunity < customer reached so far, and 'churned' while a customer
+-- that has subscribed has no live subscription.
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ delete_customers_without_events(ref('int_journey_events_linked')) }}",
     )
-    -- a status-only change (past_due and back) is not a journey event
-    where event_number = 1
-        or event_type in ('reactivated', 'canceled')
-        or mrr_usd is distinct from previous_mrr_usd
-    union all
-    select 'finance', 'invoices', invoice_id, invoice_id, paid_at, 'invoice_paid', null,
-        amount_paid_usd
-    from invoices
-    where status = 'paid' and paid_at is not null
-    union all
-    select 'success', 'tickets', ticket_id, ticket_id, created_at, 'ticket_opened', null, null
-    from tickets
-    union all
-    select 'success', 'nps_responses', response_id, response_id, responded_at, 'nps_answered',
-        null, null
-    from nps_responses
+}}
+
+-- Incremental (the nightly): a customer's rows depend only on that customer's linked
+-- events, so only customers whose events changed are rebuilt. Changed = the fingerprint
+-- of its linked events (count and sum of row hashes) differs from the fingerprint of its
+-- rows built so far; customers left without events are deleted by the pre-hook. The full
+-- refresh job rebuilds the table (dbt --full-refresh). On Spark a plain table.
+with linked as (
+    select * from {{ ref('int_journey_events_linked') }}
+),
+{%- if is_incremental() %}
+
+linked_fingerprints as (
+    select
+        customer_id,
+        count(*) as events,
+        sum({{ journey_event_hash('event_type') }}) as fingerprint
+    from linked
+    group by customer_id
 ),
 
-linked as (
+built_fingerprints as (
     select
-        source_events.*,
-        crosswalk.customer_id,
-        crosswalk.person_id
-    from source_events
-    inner join crosswalk using (source_system, source_table, source_record_id)
-    where source_events.event_at is not null
+        customer_id,
+        count(*) as events,
+        -- first_touch is the customer's first touchpoint: hashed as the touchpoint it is
+        sum({{ journey_event_hash(
+            "case when event_type = 'first_touch' then 'touchpoint' else event_type end"
+        ) }}) as fingerprint
+    from {{ this }}
+    group by customer_id
 ),
+
+changed_customers as (
+    select linked_fingerprints.customer_id
+    from linked_fingerprints
+    left join built_fingerprints using (customer_id)
+    where built_fingerprints.customer_id is null
+        or linked_fingerprints.events <> built_fingerprints.events
+        or linked_fingerprints.fingerprint <> built_fingerprints.fingerprint
+),
+
+events_to_build as (
+    select linked.*
+    from linked
+    inner join changed_customers using (customer_id)
+),
+{%- else %}
+
+events_to_build as (
+    select * from linked
+),
+{%- endif %}
 
 -- the customer's first touchpoint is its first touch: the earliest, ties broken by the
 -- least record id (two aggregates, not a window over every event)
 first_touch_times as (
     select customer_id, min(event_at) as first_touch_at
-    from linked
+    from events_to_build
     where event_type = 'touchpoint'
     group by customer_id
 ),
 
 first_touches as (
-    select linked.customer_id, min(linked.event_record_id) as event_record_id
-    from linked
+    select events_to_build.customer_id, min(events_to_build.event_record_id) as event_record_id
+    from events_to_build
     inner join first_touch_times
-        on linked.customer_id = first_touch_times.customer_id
-        and linked.event_at = first_touch_times.first_touch_at
-    where linked.event_type = 'touchpoint'
-    group by linked.customer_id
+        on events_to_build.customer_id = first_touch_times.customer_id
+        and events_to_build.event_at = first_touch_times.first_touch_at
+    where events_to_build.event_type = 'touchpoint'
+    group by events_to_build.customer_id
 ),
 
 typed as (
     select
-        linked.source_system,
-        linked.source_table,
-        linked.source_record_id,
-        linked.event_record_id,
-        linked.event_at,
+        events_to_build.source_system,
+        events_to_build.source_table,
+        events_to_build.source_record_id,
+        events_to_build.event_record_id,
+        events_to_build.event_at,
         case
             when first_touches.event_record_id is not null then 'first_touch'
-            else linked.event_type
+            else events_to_build.event_type
         end as event_type,
-        linked.channel,
-        linked.amount_usd,
-        linked.customer_id,
-        linked.person_id
-    from linked
+        events_to_build.channel,
+        events_to_build.amount_usd,
+        events_to_build.customer_id,
+        events_to_build.person_id
+    from events_to_build
     left join first_touches
-        on linked.customer_id = first_touches.customer_id
-        and linked.event_record_id = first_touches.event_record_id
-        and linked.event_type = 'touchpoint'
+        on events_to_build.customer_id = first_touches.customer_id
+        and events_to_build.event_record_id = first_touches.event_record_id
+        and events_to_build.event_type = 'touchpoint'
 ),
 
 staged as (

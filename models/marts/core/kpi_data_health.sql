@@ -12,11 +12,13 @@
 --                           survey answers whose company has neither a CRM account nor a
 --                           billing customer; other records with no customer at all
 --   test_records_excluded   internal/test records left out of every KPI
+-- full_refresh=false: the history survives a full refresh (dbt --full-refresh)
 {{ config(
     materialized='incremental',
     unique_key=['snapshot_date', 'source_system', 'source_table'],
     incremental_strategy=replace_snapshot_strategy(),
     partition_by=replace_snapshot_partition('snapshot_date'),
+    full_refresh=false,
 ) }}
 
 with records as (

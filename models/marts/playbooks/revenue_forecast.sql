@@ -9,11 +9,13 @@
 --                      in the month of their close_date
 -- Incremental: each run replaces the rows of its own forecast_made_on, so the forecasts of
 -- earlier as-of dates stay and later runs can score them against what happened.
+-- full_refresh=false: the history survives a full refresh (dbt --full-refresh)
 {{ config(
     materialized='incremental',
     unique_key=['forecast_made_on', 'month', 'forecast_kind'],
     incremental_strategy=replace_snapshot_strategy(),
     partition_by=replace_snapshot_partition('forecast_made_on'),
+    full_refresh=false,
 ) }}
 
 with revenue as (
