@@ -8,11 +8,11 @@ hash(
 )::hugeint
 {%- endmacro %}
 
-{#- Pre-hook of the incremental journey: a customer left without events (its records now
-    belong to another customer, or are gone) has no rows to replace its old ones with. -#}
-{% macro delete_customers_without_events(events) -%}
+{#- Post-hook of the incremental journey: the departure markers (rows with only the
+    customer_id of a customer left without events) have done their work once the
+    delete+insert has removed that customer's rows. A built event always has a number. -#}
+{% macro delete_departure_markers() -%}
 {%- if is_incremental() -%}
-delete from {{ this }} as built
-where not exists (select 1 from {{ events }} as events where events.customer_id = built.customer_id)
+delete from {{ this }} where event_number is null
 {%- endif -%}
 {%- endmacro %}

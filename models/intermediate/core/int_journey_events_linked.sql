@@ -4,7 +4,7 @@
 -- subscription's cancellation.
 -- event_record_id is a function of (source_record_id, event_type, event_at), which lets
 -- fct_customer_journey fingerprint a customer's events from its own columns.
--- A view: fct_customer_journey reads it once per build, and its nightly pre-hook again.
+-- A view: fct_customer_journey, its only reader, reads it once per build.
 {{ config(materialized='view') }}
 
 with crosswalk as (

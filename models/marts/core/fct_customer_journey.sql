@@ -10,15 +10,17 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ delete_customers_without_events(ref('int_journey_events_linked')) }}",
+        post_hook="{{ delete_departure_markers() }}",
     )
 }}
 
 -- Incremental (the nightly): a customer's rows depend only on that customer's linked
 -- events, so only customers whose events changed are rebuilt. Changed = the fingerprint
 -- of its linked events (count and sum of row hashes) differs from the fingerprint of its
--- rows built so far; customers left without events are deleted by the pre-hook. The full
--- refresh job rebuilds the table (dbt --full-refresh). On Spark a plain table.
+-- rows built so far. A customer left without events (its records moved to another) gets a
+-- departure marker: a row with only its customer_id, so that the delete+insert removes its
+-- rows; the post-hook then deletes the markers, in the same transaction. The full refresh
+-- job rebuilds the table (dbt --full-refresh). On Spark a plain table.
 with linked as (
     select * from {{ ref('int_journey_events_linked') }}
 ),
@@ -52,6 +54,11 @@ changed_customers as (
     where built_fingerprints.customer_id is null
         or linked_fingerprints.events <> built_fingerprints.events
         or linked_fingerprints.fingerprint <> built_fingerprints.fingerprint
+),
+
+departed_customers as (
+    select customer_id from built_fingerprints
+    anti join linked_fingerprints using (customer_id)
 ),
 
 events_to_build as (
@@ -175,3 +182,7 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+union all by name
+select customer_id from departed_customers
+{%- endif %}
