@@ -1,8 +1,9 @@
 """Jobs: the full refresh and the nightly refresh, both load, build, gate and publish.
 
 The nightly refresh loads only the landing files that are new since the last load (the
-`revops/load` tag); the big event staging models are dbt incremental models either way,
-and rebuild in full when their raw table was reloaded in full."""
+`revops/load` tag) and builds the dbt incremental models incrementally (a big event
+staging model rebuilds in full when its raw table was reloaded in full); the full refresh
+rebuilds them (dbt --full-refresh, see orchestration/assets/dbt.py)."""
 
 from __future__ import annotations
 
