@@ -38,7 +38,7 @@
     least label is propagated along the arcs a fixed number of rounds (var
     connected_components_rounds, default 12), each round reading the previous once: a
     component whose diameter is at most that many arcs is exact. The test
-    `keys_share_one_cluster` on the clustered models fails if a component needed more. -#}
+    `assert_identity_clusters_closed` fails if a component needed more. -#}
 {% macro spark__connected_components(edges) -%}
     {%- set rounds = var('connected_components_rounds', 12) -%}
     with arcs as (
