@@ -79,16 +79,25 @@
     keys. As one query, numbering, walk and naming held 13 M person keys at l in memory at
     once and needed DuckDB's 4 GB; as three they run within 2.5 GB, in less time.
 
-    key_numbers: one row per distinct key (key_text, key_id). -#}
+    key_numbers: one row per distinct key (key_text, key_id, records: how many records name
+    it; a fuzzy link's key counts no record). -#}
 {% macro key_numbers(keys, key_column, extra_edges=none) -%}
-select key_text, row_number() over (order by key_text) as key_id
+select key_text, row_number() over (order by key_text) as key_id, records
 from (
-    select distinct {{ key_column }} as key_text from {{ keys }}
     {%- if extra_edges %}
-    union
-    select from_key from {{ extra_edges }}
-    union
-    select to_key from {{ extra_edges }}
+    select key_text, sum(records) as records
+    from (
+        select {{ key_column }} as key_text, 1 as records from {{ keys }}
+        union all
+        select from_key, 0 from {{ extra_edges }}
+        union all
+        select to_key, 0 from {{ extra_edges }}
+    ) as named_keys
+    group by key_text
+    {%- else %}
+    select {{ key_column }} as key_text, count(*) as records
+    from {{ keys }}
+    group by {{ key_column }}
     {%- endif %}
 ) as all_keys
 {%- endmacro %}
@@ -130,14 +139,15 @@ components as (
 )
 {%- endmacro %}
 
-{#- key_clusters: one row per key (key_column, cluster_id, anchor_key). The anchor is the
-    cluster's least key; cluster_id is id_prefix plus a hash of it, so it is stable across
+{#- key_clusters: one row per key (key_column, cluster_id, anchor_key, records). The anchor
+    is the cluster's least key; cluster_id is id_prefix plus a hash of it, so it is stable across
     runs and rebuilds. -#}
 {% macro key_clusters(key_ids, components, key_column, id_prefix) -%}
 select
     {{ key_ids }}.key_text as {{ key_column }},
     '{{ id_prefix }}' || left(md5(anchor_ids.key_text), 16) as cluster_id,
-    anchor_ids.key_text as anchor_key
+    anchor_ids.key_text as anchor_key,
+    {{ key_ids }}.records
 from {{ key_ids }}
 left join {{ components }} on {{ key_ids }}.key_id = {{ components }}.node
 inner join {{ key_ids }} as anchor_ids

@@ -1,5 +1,5 @@
 -- Company keys chained into companies (int_company_key_components). One row per key, with
--- the resolved customer_id, stable across runs: a hash of the company's least key
+-- how many records name it and the resolved customer_id, stable across runs: a hash of the company's least key
 -- ('account:' < 'domain:' < 'name:', so its first CRM account key where there is one, else
 -- its first domain, else its name).
 with key_ids as (
@@ -15,7 +15,7 @@ clustered as (
 ),
 
 final as (
-    select company_key, cluster_id as customer_id, anchor_key
+    select company_key, cluster_id as customer_id, anchor_key, records
     from clustered
 )
 

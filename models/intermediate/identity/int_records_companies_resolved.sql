@@ -13,21 +13,14 @@ fuzzy as (
     select * from {{ ref('int_company_names_fuzzy_matched') }}
 ),
 
-key_use as (
-    select company_key, count(*) as records
-    from keys
-    group by company_key
-),
-
 record_keys as (
     select
         keys.*,
         clusters.customer_id,
-        key_use.records > 1 as is_shared,
+        clusters.records > 1 as is_shared,
         fuzzy.match_rule as fuzzy_rule
     from keys
     inner join clusters using (company_key)
-    inner join key_use using (company_key)
     left join fuzzy on keys.company_key = fuzzy.from_key
 ),
 

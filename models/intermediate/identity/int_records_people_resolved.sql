@@ -8,12 +8,6 @@ clusters as (
     select * from {{ ref('int_person_keys_clustered') }}
 ),
 
-key_use as (
-    select person_key, count(*) as records
-    from keys
-    group by person_key
-),
-
 final as (
     select
         keys.source_system,
@@ -21,12 +15,11 @@ final as (
         keys.source_record_id,
         any_value(clusters.person_id) as person_id,
         coalesce(
-            min_by(keys.match_rule, keys.rule_rank) filter (where key_use.records > 1),
+            min_by(keys.match_rule, keys.rule_rank) filter (where clusters.records > 1),
             'own_record'
         ) as match_rule
     from keys
     inner join clusters using (person_key)
-    inner join key_use using (person_key)
     group by all
 )
 
