@@ -251,8 +251,8 @@ def _context(docs_dir: Path):
     )
     context = _gx().get_context(mode="ephemeral", project_config=config)
     # An ephemeral context "saves" its whole configuration as YAML into an in-memory store
-    # that nothing reads, after every datasource, asset and Data Docs change: ~1/8 of the
-    # time of the gates. Its live configuration is the object itself.
+    # that nothing reads, after every datasource, asset and Data Docs change (141 times a
+    # refresh, ~5% of the gates' time). Its live configuration is the object itself.
     context._save_project_config = lambda: None
     return context
 

@@ -140,8 +140,8 @@ components as (
 {%- endmacro %}
 
 {#- key_clusters: one row per key (key_column, cluster_id, anchor_key, records). The anchor
-    is the cluster's least key; cluster_id is id_prefix plus a hash of it, so it is stable across
-    runs and rebuilds. -#}
+    is the cluster's least key; cluster_id is id_prefix plus a hash of it, so it is stable
+    across runs and rebuilds. -#}
 {% macro key_clusters(key_ids, components, key_column, id_prefix) -%}
 select
     {{ key_ids }}.key_text as {{ key_column }},

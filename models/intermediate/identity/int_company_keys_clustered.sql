@@ -1,7 +1,7 @@
 -- Company keys chained into companies (int_company_key_components). One row per key, with
--- how many records name it and the resolved customer_id, stable across runs: a hash of the company's least key
--- ('account:' < 'domain:' < 'name:', so its first CRM account key where there is one, else
--- its first domain, else its name).
+-- how many records name it and the resolved customer_id, stable across runs: a hash of the
+-- company's least key ('account:' < 'domain:' < 'name:', so its first CRM account key where
+-- there is one, else its first domain, else its name).
 with key_ids as (
     select * from {{ ref('int_company_key_ids') }}
 ),
