@@ -84,21 +84,17 @@
 {% macro key_numbers(keys, key_column, extra_edges=none) -%}
 select key_text, row_number() over (order by key_text) as key_id, records
 from (
-    {%- if extra_edges %}
-    select key_text, sum(records) as records
+    select key_text, count(named_by_record) as records
     from (
-        select {{ key_column }} as key_text, 1 as records from {{ keys }}
+        select {{ key_column }} as key_text, 1 as named_by_record from {{ keys }}
+        {%- if extra_edges %}
         union all
-        select from_key, 0 from {{ extra_edges }}
+        select from_key, null from {{ extra_edges }}
         union all
-        select to_key, 0 from {{ extra_edges }}
+        select to_key, null from {{ extra_edges }}
+        {%- endif %}
     ) as named_keys
     group by key_text
-    {%- else %}
-    select {{ key_column }} as key_text, count(*) as records
-    from {{ keys }}
-    group by {{ key_column }}
-    {%- endif %}
 ) as all_keys
 {%- endmacro %}
 
