@@ -171,6 +171,114 @@ def test_the_nightly_journey_rebuilds_exactly_the_customers_whose_events_changed
     )
 
 
+# The identity models a nightly updates record by record, and a column each keeps for that.
+IDENTITY_RECORD_MODELS = {
+    "intermediate.int_identity_records_normalized": "_built_through_load_id",
+    "intermediate.int_company_keys_extracted": "_built_through_load_id",
+}
+
+
+def _rows_without(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[tuple]:
+    return con.execute(f"select * exclude ({column}) from {table} order by all").fetchall()
+
+
+def test_the_nightly_identity_records_equal_a_full_rebuild_after_updates_deletes_and_a_reload(
+    xs_published, tmp_path: Path
+):
+    ws, _ = xs_published
+    nightly, full = tmp_path / "nightly", tmp_path / "full"
+    nightly.mkdir()
+    shutil.copy(ws.warehouse / "work.duckdb", nightly / "work.duckdb")
+    con = duckdb.connect(str(nightly / "work.duckdb"))
+    try:
+        load = con.execute("select max(load_id) + 1 from raw._landed_files").fetchall()[0][0]
+        later = f"'nightly.csv' as _source_file, {load} as _load_id, now() as updated_at"
+        deleted, internal = (
+            r[0]
+            for r in con.execute(
+                "select account_id from raw.sales__accounts where account_id in "
+                "(select account_id from raw.sales__opportunities) group by 1 order by 1 limit 2"
+            ).fetchall()
+        )
+        contact = con.execute("select min(contact_id) from raw.sales__contacts").fetchall()[0][0]
+        lead = con.execute("select min(lead_id) from raw.marketing__leads").fetchall()[0][0]
+        gone = con.execute("select min(customer_id) from raw.finance__customers").fetchall()[0][0]
+        # A soft-deleted account, an account renamed to a test one (its opportunities become
+        # internal), a contact whose e-mail changed, a new lead, and the billing customers
+        # reloaded in full without one of them (its file left the landing folder).
+        con.execute(
+            f"insert into raw.sales__accounts select * replace (true as is_deleted, {later}) "
+            "from raw.sales__accounts where account_id = ?",
+            [deleted],
+        )
+        con.execute(
+            "insert into raw.sales__accounts select * replace "
+            f"('Test ' || account_name as account_name, {later}) "
+            "from raw.sales__accounts where account_id = ?",
+            [internal],
+        )
+        con.execute(
+            "insert into raw.sales__contacts select * replace "
+            f"('moved@new-employer.io' as email, {later}) from raw.sales__contacts "
+            "where contact_id = ?",
+            [contact],
+        )
+        con.execute(
+            "insert into raw.marketing__leads select * replace ('LEAD-NEW' as lead_id, "
+            f"'new.lead@fresh-company.io' as email, {later}) from raw.marketing__leads "
+            "where lead_id = ?",
+            [lead],
+        )
+        con.execute(
+            f"create or replace table raw.finance__customers as select * replace ({load} as "
+            "_load_id) from raw.finance__customers where customer_id <> ?",
+            [gone],
+        )
+    finally:
+        con.close()
+    shutil.copytree(nightly, full)
+
+    build = ["run", "--select", "+int_company_keys_extracted"]
+    ran = run_dbt(build, nightly, tmp_path / "target-nightly")
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+    assert "incremental model intermediate.int_company_keys_extracted" in ran.stdout
+    ran = run_dbt([*build, "--full-refresh"], full, tmp_path / "target-full")
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+
+    nightly_con = duckdb.connect(str(nightly / "work.duckdb"), read_only=True)
+    full_con = duckdb.connect(str(full / "work.duckdb"), read_only=True)
+    try:
+        for table, stamp in IDENTITY_RECORD_MODELS.items():
+            assert _rows_without(nightly_con, table, stamp) == _rows_without(
+                full_con, table, stamp
+            ), f"{table} differs from a full rebuild after the nightly"
+        records = _rows_without(
+            nightly_con, "intermediate.int_identity_records_normalized", "_built_through_load_id"
+        )
+        ids = {(r[1], r[2]): r for r in records}
+        keys = {
+            (r[0], r[1])
+            for r in nightly_con.execute(
+                "select source_record_id, company_key from intermediate.int_company_keys_extracted"
+            ).fetchall()
+        }
+        internal_opportunities = nightly_con.execute(
+            "select count(*), count(*) filter (where is_internal) from "
+            "intermediate.int_identity_records_normalized where source_table = 'opportunities' "
+            "and account_id = ?",
+            [internal],
+        ).fetchall()[0]
+    finally:
+        nightly_con.close()
+        full_con.close()
+    # the changes reached the tables (so the comparison above compared something)
+    assert ("accounts", deleted) not in ids and ("customers", gone) not in ids
+    assert ("leads", "LEAD-NEW") in ids and ("LEAD-NEW", "domain:fresh-company.io") in keys
+    assert ids[("accounts", internal)][3] is True  # is_internal
+    assert internal_opportunities[0] > 0 and internal_opportunities[0] == internal_opportunities[1]
+    assert (contact, "domain:new-employer.io") in keys
+
+
 @pytest.fixture
 def tiny_con(tiny_workspace: Workspace):
     con = duckdb.connect(str(tiny_workspace.warehouse / "work.duckdb"))

@@ -7,12 +7,3 @@ hash(
     source_record_id, channel, amount_usd
 )::hugeint
 {%- endmacro %}
-
-{#- Post-hook of the incremental journey: the departure markers (rows with only the
-    customer_id of a customer left without events) have done their work once the
-    delete+insert has removed that customer's rows. A built event always has a number. -#}
-{% macro delete_departure_markers() -%}
-{%- if is_incremental() -%}
-delete from {{ this }} where event_number is null
-{%- endif -%}
-{%- endmacro %}

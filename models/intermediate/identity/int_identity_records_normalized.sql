@@ -2,6 +2,21 @@
 -- with that evidence normalised (e-mail, domain, company name, person name). Children that
 -- only point at a parent (quotes, subscription events, invoices, touchpoints) are resolved
 -- through the parent in identity_crosswalk and are not here.
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key=['source_system', 'source_table', 'source_record_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_departure_markers('is_internal') }}",
+    )
+}}
+
+-- Incremental (the nightly): only the records a raw load touched since the last build are
+-- normalised again (identity_records_touched), each replacing its row; a touched record
+-- that is gone (soft-deleted, or its file left the landing folder) leaves a departure
+-- marker (is_internal null), so the delete+insert removes its row and the post-hook the
+-- marker. The full refresh job rebuilds the table. On Spark a plain table.
 with leads as (
     select * from {{ ref('stg_marketing__leads') }}
 ),
@@ -85,6 +100,24 @@ records as (
     from nps_responses
 ),
 
+{%- if is_incremental() %}
+
+touched as (
+    {{ identity_records_touched() }}
+),
+
+records_to_build as (
+    select records.*
+    from records
+    semi join touched using (source_system, source_table, source_record_id)
+),
+{%- else %}
+
+records_to_build as (
+    select * from records
+),
+{%- endif %}
+
 normalized as (
     select
         source_system,
@@ -102,7 +135,7 @@ normalized as (
         upper(trim(country_code)) as country_code,
         {{ normalized_person_name('first_name') }} as first_name_normalized,
         {{ normalized_person_name('last_name') }} as last_name_normalized
-    from records
+    from records_to_build
 ),
 
 final as (
@@ -125,10 +158,17 @@ final as (
         normalized.company_name_normalized,
         normalized.country_code,
         normalized.first_name_normalized,
-        normalized.last_name_normalized
+        normalized.last_name_normalized,
+        {{ identity_newest_load_id() }} as _built_through_load_id
     from normalized
     left join personal_domains as personal
         on normalized.email_domain = personal.domain
 )
 
 select * from final
+{%- if is_incremental() %}
+-- one departure marker per touched record: removes its old row whether or not it has a
+-- new one
+union all by name
+select source_system, source_table, source_record_id from touched
+{%- endif %}

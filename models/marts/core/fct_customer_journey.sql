@@ -10,7 +10,7 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_departure_markers() }}",
+        post_hook="{{ delete_departure_markers('event_number') }}",
     )
 }}
 

@@ -1,0 +1,70 @@
+{#- Post-hook of an incremental model that rebuilds whole groups of rows (delete+insert on
+    the group's key): a departure marker is a row with only the key of a group that has no
+    rows any more, so that the delete+insert removes its old rows. Once that is done the
+    markers go, in the same transaction. `marker_column` is null in a marker and never in
+    a built row. -#}
+{% macro delete_departure_markers(marker_column) -%}
+{%- if is_incremental() -%}
+delete from {{ this }} where {{ marker_column }} is null
+{%- endif -%}
+{%- endmacro %}
+
+
+{#- The raw tables that identity records are built from: (source_system, source_table,
+    raw relation, record key). -#}
+{% macro identity_raw_sources() -%}
+{{ return([
+    ('marketing', 'leads', source('marketing', 'leads'), 'lead_id'),
+    ('sales', 'accounts', source('sales', 'accounts'), 'account_id'),
+    ('sales', 'contacts', source('sales', 'contacts'), 'contact_id'),
+    ('sales', 'opportunities', source('sales', 'opportunities'), 'opportunity_id'),
+    ('finance', 'customers', source('finance', 'customers'), 'customer_id'),
+    ('success', 'tickets', source('success', 'tickets'), 'ticket_id'),
+    ('success', 'nps_responses', source('success', 'nps_responses'), 'response_id'),
+]) }}
+{%- endmacro %}
+
+
+{#- The newest raw load of any identity source table: stamped on every row an identity
+    model builds (_built_through_load_id), it is how far that build read. -#}
+{% macro identity_newest_load_id() -%}
+(
+    select max(_load_id) from (
+        {%- for system, table, relation, key in identity_raw_sources() %}
+        select max(_load_id) as _load_id from {{ relation }}
+        {%- if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ) as newest_loads
+)
+{%- endmacro %}
+
+
+{#- The identity records (source_system, source_table, source_record_id) that may differ
+    from what the incremental model `this` holds: every record with a raw row loaded after
+    the newest load `this` was built through (new, updated or soft-deleted), every
+    opportunity of an account loaded since (an opportunity is internal when its account
+    is), and, for a raw table reloaded in full since (all its rows newer, or none left),
+    every record `this` holds from it (a record of a file that left the landing folder has
+    no raw row any more). Load ids grow with time across tables, so one watermark serves
+    all seven tables. -#}
+{% macro identity_records_touched() -%}
+{%- set built_through = "(select coalesce(max(_built_through_load_id), -1) from " ~ this ~ ")" -%}
+{%- for system, table, relation, key in identity_raw_sources() %}
+select '{{ system }}' as source_system, '{{ table }}' as source_table,
+    {{ key }} as source_record_id
+from {{ relation }}
+where _load_id > {{ built_through }}
+union
+select source_system, source_table, source_record_id
+from {{ this }}
+where source_table = '{{ table }}'
+    and coalesce((select min(_load_id) from {{ relation }}), {{ 2 ** 62 }}) > {{ built_through }}
+union
+{%- endfor %}
+select 'sales', 'opportunities', opportunity_id
+from {{ source('sales', 'opportunities') }}
+where account_id in (
+    select account_id from {{ source('sales', 'accounts') }}
+    where _load_id > {{ built_through }}
+)
+{%- endmacro %}
