@@ -175,6 +175,7 @@ def test_the_nightly_journey_rebuilds_exactly_the_customers_whose_events_changed
 IDENTITY_RECORD_MODELS = {
     "intermediate.int_identity_records_normalized": "_built_through_load_id",
     "intermediate.int_company_keys_extracted": "_built_through_load_id",
+    "intermediate.int_person_keys_extracted": "_built_through_load_id",
 }
 
 
@@ -203,9 +204,21 @@ def test_the_nightly_identity_records_equal_a_full_rebuild_after_updates_deletes
         contact = con.execute("select min(contact_id) from raw.sales__contacts").fetchall()[0][0]
         lead = con.execute("select min(lead_id) from raw.marketing__leads").fetchall()[0][0]
         gone = con.execute("select min(customer_id) from raw.finance__customers").fetchall()[0][0]
+        # two companies whose contacts have names, the second with a website
+        merged_into, merged, merged_domain = con.execute(
+            "select min(account_id), max(account_id), arg_max(website_domain, account_id) "
+            "from intermediate.int_identity_records_normalized as accounts "
+            "where source_table = 'accounts' and not is_internal and website_domain is not null "
+            "and account_id not in (?, ?) and account_id in (select account_id from "
+            "intermediate.int_identity_records_normalized where source_table = 'contacts' "
+            "and first_name_normalized is not null and last_name_normalized is not null)",
+            [deleted, internal],
+        ).fetchall()[0]
         # A soft-deleted account, an account renamed to a test one (its opportunities become
-        # internal), a contact whose e-mail changed, a new lead, and the billing customers
-        # reloaded in full without one of them (its file left the landing folder).
+        # internal), a contact whose e-mail changed, a new lead, the billing customers
+        # reloaded in full without one of them (its file left the landing folder), and a new
+        # billing customer that ties two companies together (the name keys of the merged
+        # company's people, records no load touched, now name the other company).
         con.execute(
             f"insert into raw.sales__accounts select * replace (true as is_deleted, {later}) "
             "from raw.sales__accounts where account_id = ?",
@@ -234,14 +247,20 @@ def test_the_nightly_identity_records_equal_a_full_rebuild_after_updates_deletes
             "_load_id) from raw.finance__customers where customer_id <> ?",
             [gone],
         )
+        con.execute(
+            "insert into raw.finance__customers select * replace ('cus_merger' as customer_id, "
+            f"? as crm_account_id, 'ap@' || ? as email, {later}) from raw.finance__customers "
+            "limit 1",
+            [merged_into, merged_domain],
+        )
     finally:
         con.close()
     shutil.copytree(nightly, full)
 
-    build = ["run", "--select", "+int_company_keys_extracted"]
+    build = ["run", "--select", "+int_person_keys_extracted"]
     ran = run_dbt(build, nightly, tmp_path / "target-nightly")
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
-    assert "incremental model intermediate.int_company_keys_extracted" in ran.stdout
+    assert "incremental model intermediate.int_person_keys_extracted" in ran.stdout
     ran = run_dbt([*build, "--full-refresh"], full, tmp_path / "target-full")
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
 
@@ -262,6 +281,11 @@ def test_the_nightly_identity_records_equal_a_full_rebuild_after_updates_deletes
                 "select source_record_id, company_key from intermediate.int_company_keys_extracted"
             ).fetchall()
         }
+        merged_companies = nightly_con.execute(
+            "select count(distinct customer_id) from intermediate.int_records_companies_resolved "
+            "where source_table = 'accounts' and source_record_id in (?, ?)",
+            [merged_into, merged],
+        ).fetchall()[0][0]
         internal_opportunities = nightly_con.execute(
             "select count(*), count(*) filter (where is_internal) from "
             "intermediate.int_identity_records_normalized where source_table = 'opportunities' "
@@ -277,6 +301,7 @@ def test_the_nightly_identity_records_equal_a_full_rebuild_after_updates_deletes
     assert ids[("accounts", internal)][3] is True  # is_internal
     assert internal_opportunities[0] > 0 and internal_opportunities[0] == internal_opportunities[1]
     assert (contact, "domain:new-employer.io") in keys
+    assert merged_companies == 1
 
 
 @pytest.fixture

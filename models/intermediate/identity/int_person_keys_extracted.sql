@@ -4,25 +4,86 @@
 -- within one resolved company. Role addresses (billing@) and internal records name nobody.
 -- Each rule gives a record at most one key (one company per record) and the rules' prefixes
 -- differ, so no record names a key twice: no group by is needed.
-with records as (
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key=['source_system', 'source_table', 'source_record_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_departure_markers('person_key') }}",
+    )
+}}
+
+-- Incremental (the nightly): the keys of a record change when a raw load touches it
+-- (identity_records_touched) or when its company does (the name key names the company);
+-- those records' keys replace theirs, and a departure marker per such record (person_key
+-- null) removes the keys of a record that has fewer or none now.
+with companies as (
+    select * from {{ ref('int_records_companies_resolved') }}
+),
+{%- if is_incremental() %}
+
+touched as (
+    {{ identity_records_touched() }}
+),
+
+-- a record with a first and last name whose name key no longer names its company
+name_keys_now as (
+    select
+        normalized.source_system, normalized.source_table, normalized.source_record_id,
+        'name:' || normalized.first_name_normalized || '|' || normalized.last_name_normalized
+            || '|' || companies.customer_id as person_key
+    from {{ ref('int_identity_records_normalized') }} as normalized
+    inner join companies using (source_system, source_table, source_record_id)
+    where not normalized.is_internal
+        and normalized.first_name_normalized is not null
+        and normalized.last_name_normalized is not null
+),
+
+name_keys_built as (
+    select source_system, source_table, source_record_id, person_key
+    from {{ this }}
+    where match_rule = 'name_and_company'
+),
+
+company_moved as (
+    select source_system, source_table, source_record_id
+    from name_keys_now
+    full join name_keys_built using (source_system, source_table, source_record_id)
+    where name_keys_now.person_key is distinct from name_keys_built.person_key
+),
+
+records_to_build as (
+    select * from touched
+    union
+    select * from company_moved
+),
+
+records as (
+    select normalized.*
+    from {{ ref('int_identity_records_normalized') }} as normalized
+    semi join records_to_build using (source_system, source_table, source_record_id)
+    where not normalized.is_internal
+),
+{%- else %}
+
+records as (
     select * from {{ ref('int_identity_records_normalized') }}
     where not is_internal
 ),
-
-companies as (
-    select * from {{ ref('int_records_companies_resolved') }}
-),
+{%- endif %}
 
 final as (
     select
         source_system, source_table, source_record_id,
-        'email:' || person_email as person_key, 'email' as match_rule, 1 as rule_rank
+        'email:' || person_email as person_key, 'email' as match_rule, 1 as rule_rank,
+        _built_through_load_id
     from records
     where person_email is not null
     union all
     select
         source_system, source_table, source_record_id,
-        'lead:' || lead_id, 'lead_conversion', 2
+        'lead:' || lead_id, 'lead_conversion', 2, _built_through_load_id
     from records
     where lead_id is not null and source_table in ('leads', 'contacts')
     union all
@@ -30,7 +91,7 @@ final as (
         records.source_system, records.source_table, records.source_record_id,
         'name:' || records.first_name_normalized || '|' || records.last_name_normalized
             || '|' || companies.customer_id,
-        'name_and_company', 3
+        'name_and_company', 3, records._built_through_load_id
     from records
     inner join companies using (source_system, source_table, source_record_id)
     where records.first_name_normalized is not null
@@ -38,3 +99,7 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+union all by name
+select source_system, source_table, source_record_id from records_to_build
+{%- endif %}
