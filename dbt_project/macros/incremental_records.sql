@@ -46,9 +46,16 @@ delete from {{ this }} where {{ marker_column }} is null
     is), and, for a raw table reloaded in full since (all its rows newer, or none left),
     every record `this` holds from it (a record of a file that left the landing folder has
     no raw row any more). Load ids grow with time across tables, so one watermark serves
-    all seven tables. -#}
+    all seven tables. A table built before it had _built_through_load_id is read as built
+    through nothing: every record is touched, and dbt stops on the new column
+    (on_schema_change='fail') with its advice to run the full refresh. -#}
 {% macro identity_records_touched() -%}
+{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+{%- if '_built_through_load_id' in columns -%}
 {%- set built_through = "(select coalesce(max(_built_through_load_id), -1) from " ~ this ~ ")" -%}
+{%- else -%}
+{%- set built_through = "-1" -%}
+{%- endif %}
 {%- for system, table, relation, key in identity_raw_sources() %}
 select '{{ system }}' as source_system, '{{ table }}' as source_table,
     {{ key }} as source_record_id
