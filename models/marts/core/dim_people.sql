@@ -5,26 +5,13 @@ with crosswalk as (
     where person_id is not null
 ),
 
--- the company most of the person's records name (ties: the least id, so reruns agree)
-person_company as (
-    select *
-    from (
-        select
-            row_number() over (
-                partition by person_id order by count(*) desc, customer_id
-            ) as row_in_group,
-            person_id, customer_id
-        from crosswalk
-        where customer_id is not null
-        group by person_id, customer_id
-    ) as ranked
-    where row_in_group = 1
-),
-
-final as (
+-- one pass over the crosswalk: the person's records per company (none: customer_id null);
+-- the person's company and totals come from these groups, not from joining the records
+-- back to a ranked company per person (at l: 17 s -> 7 s)
+person_company_records as (
     select
-        crosswalk.person_id,
-        any_value(person_company.customer_id) as customer_id,
+        person_id,
+        customer_id,
         count(*) filter (where source_table = 'leads') as lead_records,
         count(*) filter (where source_table = 'contacts') as contact_records,
         count(*) filter (where source_table = 'customers') as billing_records,
@@ -32,8 +19,23 @@ final as (
         count(*) filter (where source_table = 'nps_responses') as nps_answers,
         count(*) as source_records
     from crosswalk
-    left join person_company using (person_id)
-    group by crosswalk.person_id
+    group by person_id, customer_id
+),
+
+final as (
+    select
+        person_id,
+        -- the company most of the person's records name (ties: the least id, so reruns agree)
+        min_by(customer_id, (-source_records, customer_id))
+            filter (where customer_id is not null) as customer_id,
+        cast(sum(lead_records) as bigint) as lead_records,
+        cast(sum(contact_records) as bigint) as contact_records,
+        cast(sum(billing_records) as bigint) as billing_records,
+        cast(sum(tickets) as bigint) as tickets,
+        cast(sum(nps_answers) as bigint) as nps_answers,
+        cast(sum(source_records) as bigint) as source_records
+    from person_company_records
+    group by person_id
 )
 
 select * from final
