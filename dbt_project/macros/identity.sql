@@ -63,3 +63,9 @@
 {% macro normalized_person_name(name) -%}
     nullif({{ regex_replace_all('lower(trim(' ~ name ~ '))', "'[^a-z]'", "''") }}, '')
 {%- endmacro %}
+
+{#- The person key of first + last name within one resolved company (rule name_and_company). -#}
+{% macro person_name_key(record, customer_id) -%}
+    'name:' || {{ record }}.first_name_normalized || '|' || {{ record }}.last_name_normalized
+        || '|' || {{ customer_id }}
+{%- endmacro %}

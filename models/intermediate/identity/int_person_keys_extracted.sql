@@ -31,8 +31,7 @@ touched as (
 name_keys_now as (
     select
         normalized.source_system, normalized.source_table, normalized.source_record_id,
-        'name:' || normalized.first_name_normalized || '|' || normalized.last_name_normalized
-            || '|' || companies.customer_id as person_key
+        {{ person_name_key('normalized', 'companies.customer_id') }} as person_key
     from {{ ref('int_identity_records_normalized') }} as normalized
     inner join companies using (source_system, source_table, source_record_id)
     where not normalized.is_internal
@@ -89,8 +88,7 @@ final as (
     union all
     select
         records.source_system, records.source_table, records.source_record_id,
-        'name:' || records.first_name_normalized || '|' || records.last_name_normalized
-            || '|' || companies.customer_id,
+        {{ person_name_key('records', 'companies.customer_id') }},
         'name_and_company', 3, records._built_through_load_id
     from records
     inner join companies using (source_system, source_table, source_record_id)
