@@ -75,3 +75,15 @@ where account_id in (
     where _load_id > {{ built_through }}
 )
 {%- endmacro %}
+
+
+{#- The non-internal identity records whose keys a key-extraction model builds: all of them,
+    or (an incremental build) those in `records_to_build` (a relation of record ids). -#}
+{% macro identity_records_to_extract(records_to_build=none) -%}
+select normalized.*
+from {{ ref('int_identity_records_normalized') }} as normalized
+{%- if records_to_build %}
+semi join {{ records_to_build }} using (source_system, source_table, source_record_id)
+{%- endif %}
+where not normalized.is_internal
+{%- endmacro %}

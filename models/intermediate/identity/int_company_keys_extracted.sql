@@ -23,15 +23,11 @@ with touched as (
 ),
 
 records as (
-    select normalized.*
-    from {{ ref('int_identity_records_normalized') }} as normalized
-    semi join touched using (source_system, source_table, source_record_id)
-    where not normalized.is_internal
+    {{ identity_records_to_extract('touched') }}
 ),
 {%- else %}
 with records as (
-    select * from {{ ref('int_identity_records_normalized') }}
-    where not is_internal
+    {{ identity_records_to_extract() }}
 ),
 {%- endif %}
 

@@ -59,16 +59,12 @@ records_to_build as (
 ),
 
 records as (
-    select normalized.*
-    from {{ ref('int_identity_records_normalized') }} as normalized
-    semi join records_to_build using (source_system, source_table, source_record_id)
-    where not normalized.is_internal
+    {{ identity_records_to_extract('records_to_build') }}
 ),
 {%- else %}
 
 records as (
-    select * from {{ ref('int_identity_records_normalized') }}
-    where not is_internal
+    {{ identity_records_to_extract() }}
 ),
 {%- endif %}
 
