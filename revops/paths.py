@@ -64,8 +64,13 @@ def link_dagster_config(home: Path) -> None:
     """Make `home` a Dagster instance folder with the repository's dagster.yaml."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
+    ours = REPO_ROOT / "dagster.yaml"
+    # A link left by another checkout (moved or deleted since) is replaced; a dagster.yaml
+    # of the user's own (a file) is kept.
+    if config.is_symlink() and config.readlink() != ours:
+        config.unlink()
     if not config.exists():
-        config.symlink_to(REPO_ROOT / "dagster.yaml")
+        config.symlink_to(ours)
     nux = home / ".nux" / "nux.yaml"  # skips the UI's first-visit pop-up
     nux.parent.mkdir(exist_ok=True)
     nux.write_text("seen: 1\n")

@@ -46,6 +46,20 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+def test_a_dagster_home_left_by_another_checkout_gets_this_checkouts_config(tmp_path: Path):
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").symlink_to(tmp_path / "deleted-checkout" / "dagster.yaml")
+    link_dagster_config(home)
+    assert (home / "dagster.yaml").readlink() == REPO_ROOT / "dagster.yaml"
+
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    link_dagster_config(own)
+    assert not (own / "dagster.yaml").is_symlink()
+
+
 READER = """
 import json, sys
 from dagster import AssetKey, DagsterInstance
