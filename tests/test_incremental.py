@@ -171,16 +171,19 @@ def test_the_nightly_journey_rebuilds_exactly_the_customers_whose_events_changed
     )
 
 
-# The identity models a nightly updates record by record, and a column each keeps for that.
-IDENTITY_RECORD_MODELS = {
-    "intermediate.int_identity_records_normalized": "_built_through_load_id",
-    "intermediate.int_company_keys_extracted": "_built_through_load_id",
-    "intermediate.int_person_keys_extracted": "_built_through_load_id",
-}
+# The identity models a nightly updates record by record; their rows record how far their
+# build read, which differs between a nightly and a full rebuild, so it is not compared.
+IDENTITY_RECORD_MODELS = (
+    "intermediate.int_identity_records_normalized",
+    "intermediate.int_company_keys_extracted",
+    "intermediate.int_person_keys_extracted",
+)
 
 
-def _rows_without(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[tuple]:
-    return con.execute(f"select * exclude ({column}) from {table} order by all").fetchall()
+def _rows_without_stamp(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    return con.execute(
+        f"select * exclude (_built_through_load_id) from {table} order by all"
+    ).fetchall()
 
 
 def test_the_nightly_identity_records_equal_a_full_rebuild_after_updates_deletes_and_a_reload(
@@ -267,13 +270,11 @@ def test_the_nightly_identity_records_equal_a_full_rebuild_after_updates_deletes
     nightly_con = duckdb.connect(str(nightly / "work.duckdb"), read_only=True)
     full_con = duckdb.connect(str(full / "work.duckdb"), read_only=True)
     try:
-        for table, stamp in IDENTITY_RECORD_MODELS.items():
-            assert _rows_without(nightly_con, table, stamp) == _rows_without(
-                full_con, table, stamp
+        for table in IDENTITY_RECORD_MODELS:
+            assert _rows_without_stamp(nightly_con, table) == _rows_without_stamp(
+                full_con, table
             ), f"{table} differs from a full rebuild after the nightly"
-        records = _rows_without(
-            nightly_con, "intermediate.int_identity_records_normalized", "_built_through_load_id"
-        )
+        records = _rows_without_stamp(nightly_con, "intermediate.int_identity_records_normalized")
         ids = {(r[1], r[2]): r for r in records}
         keys = {
             (r[0], r[1])

@@ -51,28 +51,31 @@ delete from {{ this }} where {{ marker_column }} is null
     (on_schema_change='fail') with its advice to run the full refresh. -#}
 {% macro identity_records_touched() -%}
 {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-{%- if '_built_through_load_id' in columns -%}
-{%- set built_through = "(select coalesce(max(_built_through_load_id), -1) from " ~ this ~ ")" -%}
-{%- else -%}
-{%- set built_through = "-1" -%}
-{%- endif %}
+with built as (
+    {%- if '_built_through_load_id' in columns %}
+    select coalesce(max(_built_through_load_id), -1) as through_load_id from {{ this }}
+    {%- else %}
+    select -1 as through_load_id
+    {%- endif %}
+)
 {%- for system, table, relation, key in identity_raw_sources() %}
 select '{{ system }}' as source_system, '{{ table }}' as source_table,
     {{ key }} as source_record_id
 from {{ relation }}
-where _load_id > {{ built_through }}
+where _load_id > (select through_load_id from built)
 union
 select source_system, source_table, source_record_id
 from {{ this }}
 where source_table = '{{ table }}'
-    and coalesce((select min(_load_id) from {{ relation }}), {{ 2 ** 62 }}) > {{ built_through }}
+    and coalesce((select min(_load_id) from {{ relation }}), {{ 2 ** 62 }})
+        > (select through_load_id from built)
 union
 {%- endfor %}
 select 'sales', 'opportunities', opportunity_id
 from {{ source('sales', 'opportunities') }}
 where account_id in (
     select account_id from {{ source('sales', 'accounts') }}
-    where _load_id > {{ built_through }}
+    where _load_id > (select through_load_id from built)
 )
 {%- endmacro %}
 

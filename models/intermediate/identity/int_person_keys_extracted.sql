@@ -28,15 +28,12 @@ touched as (
 ),
 
 -- a record with a first and last name whose name key no longer names its company
+every_record as (
+    {{ identity_records_to_extract() }}
+),
+
 name_keys_now as (
-    select
-        normalized.source_system, normalized.source_table, normalized.source_record_id,
-        {{ person_name_key('normalized', 'companies.customer_id') }} as person_key
-    from {{ ref('int_identity_records_normalized') }} as normalized
-    inner join companies using (source_system, source_table, source_record_id)
-    where not normalized.is_internal
-        and normalized.first_name_normalized is not null
-        and normalized.last_name_normalized is not null
+    {{ person_name_keys('every_record', 'companies') }}
 ),
 
 name_keys_built as (
@@ -83,13 +80,9 @@ final as (
     where lead_id is not null and source_table in ('leads', 'contacts')
     union all
     select
-        records.source_system, records.source_table, records.source_record_id,
-        {{ person_name_key('records', 'companies.customer_id') }},
-        'name_and_company', 3, records._built_through_load_id
-    from records
-    inner join companies using (source_system, source_table, source_record_id)
-    where records.first_name_normalized is not null
-        and records.last_name_normalized is not null
+        source_system, source_table, source_record_id,
+        person_key, 'name_and_company', 3, _built_through_load_id
+    from ({{ person_name_keys('records', 'companies') }}) as name_keys
 )
 
 select * from final
