@@ -77,21 +77,21 @@
     source_record_id and key_column. The graph is walked on key numbers (in key order, so
     the least number is the least key), which takes a fraction of the memory of the text
     keys. As one query, numbering, walk and naming held 13 M person keys at l in memory at
-    once and needed DuckDB's 4 GB; as three they run within 2.5 GB, in less time.
+    once and needed DuckDB's 4 GB; as three they run within 2.5 GB, in less time. A nightly
+    walks only the keys of the clusters that may have changed (identity_key_numbers).
 
     key_numbers: one row per distinct key (key_text, key_id, records: how many records name
-    it; a fuzzy link's key counts no record). -#}
-{% macro key_numbers(keys, key_column, extra_edges=none) -%}
+    it) of `keys` and of `other_keys` (a relation of key_text: keys to number even where no
+    record names them, with records 0). -#}
+{% macro key_numbers(keys, key_column, other_keys=none) -%}
 select key_text, row_number() over (order by key_text) as key_id, records
 from (
     select key_text, count(named_by_record) as records
     from (
         select {{ key_column }} as key_text, 1 as named_by_record from {{ keys }}
-        {%- if extra_edges %}
+        {%- if other_keys %}
         union all
-        select from_key, null from {{ extra_edges }}
-        union all
-        select to_key, null from {{ extra_edges }}
+        select key_text, null from {{ other_keys }}
         {%- endif %}
     ) as named_keys
     group by key_text

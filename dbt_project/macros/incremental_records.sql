@@ -48,12 +48,17 @@ delete from {{ this }} where {{ marker_column }} is null
     no raw row any more). Load ids grow with time across tables, so one watermark serves
     all seven tables. A table built before it had _built_through_load_id is read as built
     through nothing: every record is touched, and dbt stops on the new column
-    (on_schema_change='fail') with its advice to run the full refresh. -#}
-{% macro identity_records_touched() -%}
-{%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    (on_schema_change='fail') with its advice to run the full refresh. The watermark is
+    read from `built` and the records held from `held` (both `this` unless given). -#}
+{% macro identity_records_touched(built=none, held=none) -%}
+{%- set watermark_relation = built or this -%}
+{%- set records_relation = held or this -%}
+{%- set columns = adapter.get_columns_in_relation(watermark_relation)
+    | map(attribute='name') | list -%}
 with built as (
     {%- if '_built_through_load_id' in columns %}
-    select coalesce(max(_built_through_load_id), -1) as through_load_id from {{ this }}
+    select coalesce(max(_built_through_load_id), -1) as through_load_id
+    from {{ watermark_relation }}
     {%- else %}
     select -1 as through_load_id
     {%- endif %}
@@ -65,7 +70,7 @@ from {{ relation }}
 where _load_id > (select through_load_id from built)
 union
 select source_system, source_table, source_record_id
-from {{ this }}
+from {{ records_relation }}
 where source_table = '{{ table }}'
     and coalesce((select min(_load_id) from {{ relation }}), {{ 2 ** 62 }})
         > (select through_load_id from built)
@@ -89,4 +94,128 @@ from {{ ref('int_identity_records_normalized') }} as normalized
 semi join {{ records_to_build }} using (source_system, source_table, source_record_id)
 {%- endif %}
 where not normalized.is_internal
+{%- endmacro %}
+
+
+{#- The previous walk of an identity clustering that this build continues (a nightly): the
+    relations (clusters, resolved) of the cluster model and of the model that resolved the
+    records from it. none for a full refresh, on Spark, for a first build, or when the
+    clusters were built before they had _built_through_load_id (the full walk then runs,
+    and the cluster model stops on its new columns with dbt's advice to run the full
+    refresh). The two are read by name, not ref: they are this run's results downstream,
+    read as the last run left them, like `this`. -#}
+{% macro previous_identity_walk(clusters_model, resolved_model) -%}
+{%- if not execute or flags.FULL_REFRESH or target.type == 'spark' -%}
+    {{ return(none) }}
+{%- endif -%}
+{%- set clusters = adapter.get_relation(this.database, this.schema, clusters_model) -%}
+{%- set resolved = adapter.get_relation(this.database, this.schema, resolved_model) -%}
+{%- if clusters is none or resolved is none -%}
+    {{ return(none) }}
+{%- endif -%}
+{%- set columns = adapter.get_columns_in_relation(clusters) | map(attribute='name') | list -%}
+{{ return((clusters, resolved) if '_built_through_load_id' in columns else none) }}
+{%- endmacro %}
+
+
+{#- CTEs ending in `keys_to_walk` (key_text): the keys a nightly walks again. They are every
+    key of each cluster of the previous walk (`walk`, from previous_identity_walk) that may
+    have changed, and the new keys. A cluster may have changed when one of its records was
+    rebuilt since (the record's rows in `keys`, the key extraction, carry a newer
+    _built_through_load_id) or touched in the raw tables (a deleted record has no keys
+    left; only the resolved records know its cluster), when a rebuilt record now names one
+    of its keys, or (`fuzzy_edges`) when the fuzzy edge of one of its keys changed, which
+    the clusters keep in fuzzy_match_key. The set is closed: a record no load touched
+    names keys of one old cluster, and an unchanged fuzzy edge links two keys of one, so
+    no edge leaves it. When the resolved records are not from the previous walk (a run
+    failed between the two), every key is walked. -#}
+{% macro keys_to_walk(keys, key_column, cluster_column, walk, fuzzy_edges=none) -%}
+{%- set clusters, resolved = walk -%}
+{%- set resolved_columns = adapter.get_columns_in_relation(resolved)
+    | map(attribute='name') | list -%}
+walk_built as (
+    select coalesce(max(_built_through_load_id), -1) as through_load_id from {{ clusters }}
+),
+
+walk_resolved as (
+    {%- if '_clusters_through_load_id' in resolved_columns %}
+    select coalesce(
+        max(_clusters_through_load_id) = (select through_load_id from walk_built), false
+    ) as is_consistent
+    from {{ resolved }}
+    {%- else %}
+    select false as is_consistent
+    {%- endif %}
+),
+
+rebuilt_keys as (
+    select * from {{ keys }}
+    where _built_through_load_id > (select through_load_id from walk_built)
+),
+
+changed_records as (
+    select source_system, source_table, source_record_id from rebuilt_keys
+    union
+    select * from ({{ identity_records_touched(built=clusters, held=resolved) }}) as touched
+),
+{%- if fuzzy_edges %}
+
+-- both ends of each fuzzy edge that is new, gone or points elsewhere now
+fuzzy_changed_keys as (
+    select unnest([
+        edges.from_key, edges.to_key, walked.{{ key_column }}, walked.fuzzy_match_key
+    ]) as key_text
+    from {{ fuzzy_edges }} as edges
+    full join (
+        select {{ key_column }}, fuzzy_match_key from {{ clusters }}
+        where fuzzy_match_key is not null
+    ) as walked on edges.from_key = walked.{{ key_column }}
+    where edges.to_key is distinct from walked.fuzzy_match_key
+),
+{%- endif %}
+
+changed_clusters as (
+    select {{ cluster_column }} from {{ resolved }}
+    semi join changed_records using (source_system, source_table, source_record_id)
+    union
+    select {{ cluster_column }} from {{ clusters }}
+    where {{ key_column }} in (select {{ key_column }} from rebuilt_keys)
+    {%- if fuzzy_edges %}
+        or {{ key_column }} in (select key_text from fuzzy_changed_keys)
+    {%- endif %}
+),
+
+keys_to_walk as (
+    select {{ key_column }} as key_text from {{ clusters }}
+    where {{ cluster_column }} in (select {{ cluster_column }} from changed_clusters)
+        or not (select is_consistent from walk_resolved)
+    union
+    select {{ key_column }} from rebuilt_keys
+)
+{%- endmacro %}
+
+
+{#- CTEs ending in `numbered` (key_numbers) for the keys an identity walk takes: every key
+    of `keys` in a full refresh; in a nightly (previous_identity_walk of `clusters_model`
+    and `resolved_model`) the keys_to_walk, those no record names any more with records 0,
+    so that the cluster model removes them. -#}
+{% macro identity_key_numbers(keys, key_column, cluster_column, clusters_model, resolved_model,
+    fuzzy_edges=none) -%}
+{%- set walk = previous_identity_walk(clusters_model, resolved_model) -%}
+{%- if walk -%}
+{{ keys_to_walk(keys, key_column, cluster_column, walk, fuzzy_edges) }},
+
+walked_keys as (
+    select * from {{ keys }}
+    semi join keys_to_walk on {{ keys }}.{{ key_column }} = keys_to_walk.key_text
+),
+
+numbered as (
+    {{ key_numbers('walked_keys', key_column, other_keys='keys_to_walk') }}
+)
+{%- else -%}
+numbered as (
+    {{ key_numbers(keys, key_column) }}
+)
+{%- endif -%}
 {%- endmacro %}

@@ -1,5 +1,7 @@
--- Each distinct company key (of a record or a fuzzy name match) with a number in key
--- order: int_company_key_components walks the graph on these numbers.
+-- Each company key to walk with a number in key order: int_company_key_components walks the
+-- graph on these numbers. A full refresh walks every key; a nightly only the keys of the
+-- companies that may have changed since the last walk (identity_key_numbers). Fuzzy links
+-- add no keys: both ends are name keys of records.
 with keys as (
     select * from {{ ref('int_company_keys_extracted') }}
 ),
@@ -8,8 +10,9 @@ fuzzy as (
     select * from {{ ref('int_company_names_fuzzy_matched') }}
 ),
 
-numbered as (
-    {{ key_numbers('keys', 'company_key', extra_edges='fuzzy') }}
-)
+{{ identity_key_numbers(
+    'keys', 'company_key', 'customer_id',
+    'int_company_keys_clustered', 'int_records_companies_resolved', fuzzy_edges='fuzzy'
+) }}
 
 select * from numbered

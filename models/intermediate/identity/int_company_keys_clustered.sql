@@ -2,7 +2,26 @@
 -- how many records name it and the resolved customer_id, stable across runs: a hash of the
 -- company's least key ('account:' < 'domain:' < 'name:', so its first CRM account key where
 -- there is one, else its first domain, else its name).
-with key_ids as (
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key='company_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_departure_markers('customer_id') }}",
+    )
+}}
+
+-- Incremental (the nightly): the keys walked again (int_company_key_ids) replace theirs; a
+-- walked key that no record names any more (records 0) comes as a departure marker
+-- (customer_id null) that removes its row. Rows carry the key extraction's watermark when
+-- walked (key rows built later are the next walk's) and their fuzzy edge (so the next
+-- nightly sees which edges changed).
+with keys as (
+    select * from {{ ref('int_company_keys_extracted') }}
+),
+
+key_ids as (
     select * from {{ ref('int_company_key_ids') }}
 ),
 
@@ -10,13 +29,24 @@ components as (
     select * from {{ ref('int_company_key_components') }}
 ),
 
+fuzzy as (
+    select * from {{ ref('int_company_names_fuzzy_matched') }}
+),
+
 clustered as (
     {{ key_clusters('key_ids', 'components', 'company_key', 'cus_') }}
 ),
 
 final as (
-    select company_key, cluster_id as customer_id, anchor_key, records
+    select
+        clustered.company_key,
+        case when clustered.records > 0 then clustered.cluster_id end as customer_id,
+        clustered.anchor_key,
+        clustered.records,
+        fuzzy.to_key as fuzzy_match_key,
+        (select max(_built_through_load_id) from keys) as _built_through_load_id
     from clustered
+    left join fuzzy on clustered.company_key = fuzzy.from_key
 )
 
 select * from final

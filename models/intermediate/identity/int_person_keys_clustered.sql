@@ -1,7 +1,25 @@
 -- Person keys chained into people: two keys are one person when a record carries both.
 -- One row per key with the resolved person_id, a hash of the person's least key (an
 -- e-mail where there is one), stable across runs, and how many records name the key.
-with key_ids as (
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key='person_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_departure_markers('person_id') }}",
+    )
+}}
+
+-- Incremental (the nightly): the keys walked again (int_person_key_ids) replace theirs; a
+-- walked key that no record names any more (records 0) comes as a departure marker
+-- (person_id null) that removes its row. Rows carry the key extraction's watermark when
+-- walked: key rows built later are the next walk's.
+with keys as (
+    select * from {{ ref('int_person_keys_extracted') }}
+),
+
+key_ids as (
     select * from {{ ref('int_person_key_ids') }}
 ),
 
@@ -14,7 +32,11 @@ clustered as (
 ),
 
 final as (
-    select person_key, cluster_id as person_id, records
+    select
+        person_key,
+        case when records > 0 then cluster_id end as person_id,
+        records,
+        (select max(_built_through_load_id) from keys) as _built_through_load_id
     from clustered
 )
 

@@ -65,7 +65,7 @@ records as (
 ),
 {%- endif %}
 
-final as (
+keyed as (
     select
         source_system, source_table, source_record_id,
         'email:' || person_email as person_key, 'email' as match_rule, 1 as rule_rank,
@@ -83,6 +83,18 @@ final as (
         source_system, source_table, source_record_id,
         person_key, 'name_and_company', 3, _built_through_load_id
     from ({{ person_name_keys('records', 'companies') }}) as name_keys
+),
+
+-- how far the build read: the record, and the company clusters its name key names (a
+-- record whose company moved is rebuilt with its record's older stamp otherwise)
+final as (
+    select
+        source_system, source_table, source_record_id, person_key, match_rule, rule_rank,
+        greatest(
+            _built_through_load_id,
+            (select max(_clusters_through_load_id) from companies)
+        ) as _built_through_load_id
+    from keyed
 )
 
 select * from final

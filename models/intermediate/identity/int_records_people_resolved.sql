@@ -21,6 +21,14 @@ final as (
     from keys
     inner join clusters using (person_key)
     group by all
+),
+
+-- the walk these records were resolved from: a nightly walks again only from that walk
+stamped as (
+    select
+        *,
+        (select max(_built_through_load_id) from clusters) as _clusters_through_load_id
+    from final
 )
 
-select * from final
+select * from stamped
