@@ -180,6 +180,8 @@ IDENTITY_MODELS = (
     "intermediate.int_person_keys_extracted",
     "intermediate.int_company_keys_clustered",
     "intermediate.int_person_keys_clustered",
+    "intermediate.int_records_companies_resolved",
+    "intermediate.int_records_people_resolved",
     "intermediate.int_records_resolved",
 )
 IDENTITY_BUILD = ["run", "--select", "+int_records_resolved"]
@@ -205,7 +207,11 @@ def _nightly_equals_full_rebuild(nightly: Path, tmp_path: Path, night: int) -> N
     shutil.copytree(nightly, full)
     ran = run_dbt(IDENTITY_BUILD, nightly, tmp_path / "target-nightly")
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
-    for model in ("int_person_keys_extracted", "int_company_keys_clustered"):
+    for model in (
+        "int_person_keys_extracted",
+        "int_company_keys_clustered",
+        "int_records_resolved",
+    ):
         assert f"incremental model intermediate.{model}" in ran.stdout
     ran = run_dbt([*IDENTITY_BUILD, "--full-refresh"], full, tmp_path / "target-full")
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]

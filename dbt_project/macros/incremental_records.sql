@@ -138,9 +138,9 @@ walk_built as (
 ),
 
 walk_resolved as (
-    {%- if '_clusters_through_load_id' in resolved_columns %}
+    {%- if '_built_through_load_id' in resolved_columns %}
     select coalesce(
-        max(_clusters_through_load_id) = (select through_load_id from walk_built), false
+        max(_built_through_load_id) = (select through_load_id from walk_built), false
     ) as is_consistent
     from {{ resolved }}
     {%- else %}
@@ -216,6 +216,35 @@ numbered as (
 {%- else -%}
 numbered as (
     {{ key_numbers(keys, key_column) }}
+)
+{%- endif -%}
+{%- endmacro %}
+
+
+{#- CTEs ending in `keys_to_resolve`: the rows of `keys` (a key extraction) whose records a
+    resolved-records model builds. All of them; in an incremental build, those of the
+    records that name a key of the walk (`key_ids`: in a nightly, only the keys walked
+    again), and `touched` (identity_records_touched), whose departure markers remove the
+    records that name no key any more. -#}
+{% macro identity_keys_to_resolve(keys, key_ids, key_column) -%}
+{%- if is_incremental() -%}
+touched as (
+    {{ identity_records_touched() }}
+),
+
+records_to_resolve as (
+    select distinct source_system, source_table, source_record_id
+    from {{ keys }}
+    semi join {{ key_ids }} on {{ keys }}.{{ key_column }} = {{ key_ids }}.key_text
+),
+
+keys_to_resolve as (
+    select * from {{ keys }}
+    semi join records_to_resolve using (source_system, source_table, source_record_id)
+)
+{%- else -%}
+keys_to_resolve as (
+    select * from {{ keys }}
 )
 {%- endif -%}
 {%- endmacro %}

@@ -14,14 +14,10 @@
 
 -- Incremental (the nightly): the keys walked again (int_company_key_ids) replace theirs; a
 -- walked key that no record names any more (records 0) comes as a departure marker
--- (customer_id null) that removes its row. Rows carry the key extraction's watermark when
--- walked (key rows built later are the next walk's) and their fuzzy edge (so the next
+-- (customer_id null) that removes its row. Rows carry the newest raw load when walked
+-- (key rows built from later loads are the next walk's) and their fuzzy edge (so the next
 -- nightly sees which edges changed).
-with keys as (
-    select * from {{ ref('int_company_keys_extracted') }}
-),
-
-key_ids as (
+with key_ids as (
     select * from {{ ref('int_company_key_ids') }}
 ),
 
@@ -44,7 +40,7 @@ final as (
         clustered.anchor_key,
         clustered.records,
         fuzzy.to_key as fuzzy_match_key,
-        (select max(_built_through_load_id) from keys) as _built_through_load_id
+        {{ identity_newest_load_id() }} as _built_through_load_id
     from clustered
     left join fuzzy on clustered.company_key = fuzzy.from_key
 )

@@ -13,13 +13,9 @@
 
 -- Incremental (the nightly): the keys walked again (int_person_key_ids) replace theirs; a
 -- walked key that no record names any more (records 0) comes as a departure marker
--- (person_id null) that removes its row. Rows carry the key extraction's watermark when
--- walked: key rows built later are the next walk's.
-with keys as (
-    select * from {{ ref('int_person_keys_extracted') }}
-),
-
-key_ids as (
+-- (person_id null) that removes its row. Rows carry the newest raw load when walked:
+-- key rows built from later loads are the next walk's.
+with key_ids as (
     select * from {{ ref('int_person_key_ids') }}
 ),
 
@@ -36,7 +32,7 @@ final as (
         person_key,
         case when records > 0 then cluster_id end as person_id,
         records,
-        (select max(_built_through_load_id) from keys) as _built_through_load_id
+        {{ identity_newest_load_id() }} as _built_through_load_id
     from clustered
 )
 

@@ -92,7 +92,7 @@ final as (
         source_system, source_table, source_record_id, person_key, match_rule, rule_rank,
         greatest(
             _built_through_load_id,
-            (select max(_clusters_through_load_id) from companies)
+            (select max(_built_through_load_id) from companies)
         ) as _built_through_load_id
     from keyed
 )

@@ -1,8 +1,25 @@
 -- Each evidence record's company: the customer_id of its keys, and the strongest rule that
 -- tied it to another record of the same company ('own_record' when nothing else shares
 -- any of its keys: a company known from this record alone).
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key=['source_system', 'source_table', 'source_record_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_departure_markers('customer_id') }}",
+    )
+}}
+
+-- Incremental (the nightly): only the records that name a key the walk took again are
+-- resolved again (identity_keys_to_resolve); a departure marker (customer_id null) per
+-- record a raw load touched removes one that names no company key any more.
 with keys as (
     select * from {{ ref('int_company_keys_extracted') }}
+),
+
+key_ids as (
+    select * from {{ ref('int_company_key_ids') }}
 ),
 
 clusters as (
@@ -13,15 +30,17 @@ fuzzy as (
     select * from {{ ref('int_company_names_fuzzy_matched') }}
 ),
 
+{{ identity_keys_to_resolve('keys', 'key_ids', 'company_key') }},
+
 record_keys as (
     select
-        keys.*,
+        keys_to_resolve.*,
         clusters.customer_id,
         clusters.records > 1 as is_shared,
         fuzzy.match_rule as fuzzy_rule
-    from keys
+    from keys_to_resolve
     inner join clusters using (company_key)
-    left join fuzzy on keys.company_key = fuzzy.from_key
+    left join fuzzy on keys_to_resolve.company_key = fuzzy.from_key
 ),
 
 final as (
@@ -39,12 +58,14 @@ final as (
     group by all
 ),
 
--- the walk these records were resolved from: a nightly walks again only from that walk
+-- the walk these records were resolved from: a nightly walks again only from it
 stamped as (
-    select
-        *,
-        (select max(_built_through_load_id) from clusters) as _clusters_through_load_id
+    select *, (select max(_built_through_load_id) from clusters) as _built_through_load_id
     from final
 )
 
 select * from stamped
+{%- if is_incremental() %}
+union all by name
+select source_system, source_table, source_record_id from touched
+{%- endif %}
