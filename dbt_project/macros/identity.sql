@@ -64,17 +64,3 @@
     nullif({{ regex_replace_all('lower(trim(' ~ name ~ '))', "'[^a-z]'", "''") }}, '')
 {%- endmacro %}
 
-{#- Rule name_and_company: the person key of first + last name within one resolved company,
-    for each record of `records` (non-internal identity records) with both names and a
-    company in `companies` (int_records_companies_resolved). -#}
-{% macro person_name_keys(records, companies) -%}
-select
-    {{ records }}.source_system, {{ records }}.source_table, {{ records }}.source_record_id,
-    'name:' || {{ records }}.first_name_normalized || '|' || {{ records }}.last_name_normalized
-        || '|' || {{ companies }}.customer_id as person_key,
-    {{ records }}._built_through_load_id
-from {{ records }}
-inner join {{ companies }} using (source_system, source_table, source_record_id)
-where {{ records }}.first_name_normalized is not null
-    and {{ records }}.last_name_normalized is not null
-{%- endmacro %}

@@ -206,8 +206,8 @@ keys_to_walk as (
 {{ keys_to_walk(keys, key_column, cluster_column, walk, fuzzy_edges) }},
 
 walked_keys as (
-    select * from {{ keys }}
-    semi join keys_to_walk on {{ keys }}.{{ key_column }} = keys_to_walk.key_text
+    select extracted.* from {{ keys }} as extracted
+    semi join keys_to_walk on extracted.{{ key_column }} = keys_to_walk.key_text
 ),
 
 numbered as (
@@ -234,8 +234,8 @@ touched as (
 
 records_to_resolve as (
     select distinct source_system, source_table, source_record_id
-    from {{ keys }}
-    semi join {{ key_ids }} on {{ keys }}.{{ key_column }} = {{ key_ids }}.key_text
+    from {{ keys }} as extracted
+    semi join {{ key_ids }} as walked on extracted.{{ key_column }} = walked.key_text
 ),
 
 keys_to_resolve as (

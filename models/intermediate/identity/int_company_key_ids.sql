@@ -2,16 +2,12 @@
 -- graph on these numbers. A full refresh walks every key; a nightly only the keys of the
 -- companies that may have changed since the last walk (identity_key_numbers). Fuzzy links
 -- add no keys: both ends are name keys of records.
-with keys as (
-    select * from {{ ref('int_company_keys_extracted') }}
-),
-
-fuzzy as (
+with fuzzy as (
     select * from {{ ref('int_company_names_fuzzy_matched') }}
 ),
 
 {{ identity_key_numbers(
-    'keys', 'company_key', 'customer_id',
+    ref('int_company_keys_extracted'), 'company_key', 'customer_id',
     'int_company_keys_clustered', 'int_records_companies_resolved', fuzzy_edges='fuzzy'
 ) }}
 

@@ -15,44 +15,31 @@
 }}
 
 -- Incremental (the nightly): the keys of a record change when a raw load touches it
--- (identity_records_touched) or when its company does (the name key names the company);
--- those records' keys replace theirs, and a departure marker per such record (person_key
--- null) removes the keys of a record that has fewer or none now.
-with companies as (
-    select * from {{ ref('int_records_companies_resolved') }}
-),
+-- (identity_records_touched) or when its company does (the name key names the company):
+-- then its row in int_records_companies_resolved was rebuilt since this model's last
+-- build. Those records' keys replace theirs, and a departure marker per such record
+-- (person_key null) removes the keys of a record that has fewer or none now.
+-- The resolved companies are read by relation, not as a CTE: read more than once, a CTE
+-- is materialised in full first (8.8 M rows at l).
+{%- set companies = ref('int_records_companies_resolved') %}
+with
 {%- if is_incremental() %}
 
 touched as (
     {{ identity_records_touched() }}
 ),
 
--- a record with a first and last name whose name key no longer names its company
-every_record as (
-    {{ identity_records_to_extract() }}
-),
-
-name_keys_now as (
-    {{ person_name_keys('every_record', 'companies') }}
-),
-
-name_keys_built as (
-    select source_system, source_table, source_record_id, person_key
-    from {{ this }}
-    where match_rule = 'name_and_company'
-),
-
-company_moved as (
+company_resolved_since as (
     select source_system, source_table, source_record_id
-    from name_keys_now
-    full join name_keys_built using (source_system, source_table, source_record_id)
-    where name_keys_now.person_key is distinct from name_keys_built.person_key
+    from {{ companies }}
+    where _built_through_load_id
+        > (select coalesce(max(_built_through_load_id), -1) from {{ this }})
 ),
 
 records_to_build as (
     select * from touched
     union
-    select * from company_moved
+    select * from company_resolved_since
 ),
 
 records as (
@@ -80,19 +67,25 @@ keyed as (
     where lead_id is not null and source_table in ('leads', 'contacts')
     union all
     select
-        source_system, source_table, source_record_id,
-        person_key, 'name_and_company', 3, _built_through_load_id
-    from ({{ person_name_keys('records', 'companies') }}) as name_keys
+        records.source_system, records.source_table, records.source_record_id,
+        'name:' || records.first_name_normalized || '|' || records.last_name_normalized
+            || '|' || companies.customer_id,
+        'name_and_company', 3, records._built_through_load_id
+    from records
+    inner join {{ companies }} as companies
+        using (source_system, source_table, source_record_id)
+    where records.first_name_normalized is not null
+        and records.last_name_normalized is not null
 ),
 
 -- how far the build read: the record, and the company clusters its name key names (a
--- record whose company moved is rebuilt with its record's older stamp otherwise)
+-- record whose company moved would carry its record's older stamp otherwise)
 final as (
     select
         source_system, source_table, source_record_id, person_key, match_rule, rule_rank,
         greatest(
             _built_through_load_id,
-            (select max(_built_through_load_id) from companies)
+            (select max(_built_through_load_id) from {{ companies }})
         ) as _built_through_load_id
     from keyed
 )

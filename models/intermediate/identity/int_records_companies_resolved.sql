@@ -14,11 +14,7 @@
 -- Incremental (the nightly): only the records that name a key the walk took again are
 -- resolved again (identity_keys_to_resolve); a departure marker (customer_id null) per
 -- record a raw load touched removes one that names no company key any more.
-with keys as (
-    select * from {{ ref('int_company_keys_extracted') }}
-),
-
-key_ids as (
+with key_ids as (
     select * from {{ ref('int_company_key_ids') }}
 ),
 
@@ -30,7 +26,7 @@ fuzzy as (
     select * from {{ ref('int_company_names_fuzzy_matched') }}
 ),
 
-{{ identity_keys_to_resolve('keys', 'key_ids', 'company_key') }},
+{{ identity_keys_to_resolve(ref('int_company_keys_extracted'), 'key_ids', 'company_key') }},
 
 record_keys as (
     select
@@ -60,7 +56,10 @@ final as (
 
 -- the walk these records were resolved from: a nightly walks again only from it
 stamped as (
-    select *, (select max(_built_through_load_id) from clusters) as _built_through_load_id
+    select
+        *,
+        (select max(_built_through_load_id) from {{ ref('int_company_keys_clustered') }})
+            as _built_through_load_id
     from final
 )
 

@@ -13,11 +13,7 @@
 -- Incremental (the nightly): only the records that name a key the walk took again are
 -- resolved again (identity_keys_to_resolve); a departure marker (person_id null) per
 -- record a raw load touched removes one that names no person key any more.
-with keys as (
-    select * from {{ ref('int_person_keys_extracted') }}
-),
-
-key_ids as (
+with key_ids as (
     select * from {{ ref('int_person_key_ids') }}
 ),
 
@@ -25,7 +21,7 @@ clusters as (
     select * from {{ ref('int_person_keys_clustered') }}
 ),
 
-{{ identity_keys_to_resolve('keys', 'key_ids', 'person_key') }},
+{{ identity_keys_to_resolve(ref('int_person_keys_extracted'), 'key_ids', 'person_key') }},
 
 final as (
     select
@@ -45,7 +41,10 @@ final as (
 
 -- the walk these records were resolved from: a nightly walks again only from it
 stamped as (
-    select *, (select max(_built_through_load_id) from clusters) as _built_through_load_id
+    select
+        *,
+        (select max(_built_through_load_id) from {{ ref('int_person_keys_clustered') }})
+            as _built_through_load_id
     from final
 )
 

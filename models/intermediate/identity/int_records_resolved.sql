@@ -36,15 +36,19 @@ touched as (
     {{ identity_records_touched() }}
 ),
 
+-- read from the tables, not the CTEs above: a CTE read twice is materialised in full
 changed as (
-    select source_system, source_table, source_record_id from records
+    {%- for model in [
+        'int_identity_records_normalized',
+        'int_records_companies_resolved',
+        'int_records_people_resolved',
+    ] %}
+    select source_system, source_table, source_record_id from {{ ref(model) }}
     where _built_through_load_id > (select through_load_id from built)
+    {%- if not loop.last %}
     union
-    select source_system, source_table, source_record_id from companies
-    where _built_through_load_id > (select through_load_id from built)
-    union
-    select source_system, source_table, source_record_id from people
-    where _built_through_load_id > (select through_load_id from built)
+    {%- endif %}
+    {%- endfor %}
 ),
 
 records_to_build as (
