@@ -3,6 +3,7 @@
         materialized=('table' if target.type == 'spark' else 'incremental'),
         unique_key='lead_id',
         incremental_strategy='delete+insert',
+        on_schema_change='fail',
         pre_hook="{{ reset_if_reloaded(source('marketing', 'leads')) }}",
     )
 }}
