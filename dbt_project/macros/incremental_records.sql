@@ -25,6 +25,19 @@ delete from {{ this }} where {{ marker_column }} is null
 {%- endmacro %}
 
 
+{#- How far an identity model's build has read, as a scalar: the greatest
+    _built_through_load_id of `relation`; -1 when it has no rows or (built by older code)
+    no such column, so that every load counts as newer. -#}
+{% macro built_through(relation) -%}
+{%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+{%- if '_built_through_load_id' in columns -%}
+(select coalesce(max(_built_through_load_id), -1) from {{ relation }})
+{%- else -%}
+-1
+{%- endif -%}
+{%- endmacro %}
+
+
 {#- The newest raw load of any identity source table: stamped on every row an identity
     model builds (_built_through_load_id), it is how far that build read. -#}
 {% macro identity_newest_load_id() -%}
@@ -51,17 +64,9 @@ delete from {{ this }} where {{ marker_column }} is null
     (on_schema_change='fail') with its advice to run the full refresh. The watermark is
     read from `built` and the records held from `held` (both `this` unless given). -#}
 {% macro identity_records_touched(built=none, held=none) -%}
-{%- set watermark_relation = built or this -%}
 {%- set records_relation = held or this -%}
-{%- set columns = adapter.get_columns_in_relation(watermark_relation)
-    | map(attribute='name') | list -%}
 with built as (
-    {%- if '_built_through_load_id' in columns %}
-    select coalesce(max(_built_through_load_id), -1) as through_load_id
-    from {{ watermark_relation }}
-    {%- else %}
-    select -1 as through_load_id
-    {%- endif %}
+    select {{ built_through(built or this) }} as through_load_id
 )
 {%- for system, table, relation, key in identity_raw_sources() %}
 select '{{ system }}' as source_system, '{{ table }}' as source_table,
@@ -131,21 +136,13 @@ where not normalized.is_internal
     failed between the two), every key is walked. -#}
 {% macro keys_to_walk(keys, key_column, cluster_column, walk, fuzzy_edges=none) -%}
 {%- set clusters, resolved = walk -%}
-{%- set resolved_columns = adapter.get_columns_in_relation(resolved)
-    | map(attribute='name') | list -%}
 walk_built as (
-    select coalesce(max(_built_through_load_id), -1) as through_load_id from {{ clusters }}
+    select {{ built_through(clusters) }} as through_load_id
 ),
 
 walk_resolved as (
-    {%- if '_built_through_load_id' in resolved_columns %}
-    select coalesce(
-        max(_built_through_load_id) = (select through_load_id from walk_built), false
-    ) as is_consistent
-    from {{ resolved }}
-    {%- else %}
-    select false as is_consistent
-    {%- endif %}
+    select {{ built_through(resolved) }} = (select through_load_id from walk_built)
+        as is_consistent
 ),
 
 rebuilt_keys as (

@@ -32,8 +32,7 @@ touched as (
 company_resolved_since as (
     select source_system, source_table, source_record_id
     from {{ companies }}
-    where _built_through_load_id
-        > (select coalesce(max(_built_through_load_id), -1) from {{ this }})
+    where _built_through_load_id > {{ built_through(this) }}
 ),
 
 records_to_build as (

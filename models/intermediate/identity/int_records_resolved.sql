@@ -29,7 +29,7 @@ people as (
 {%- if is_incremental() %}
 
 built as (
-    select coalesce(max(_built_through_load_id), -1) as through_load_id from {{ this }}
+    select {{ built_through(this) }} as through_load_id
 ),
 
 touched as (
