@@ -64,8 +64,10 @@ def publish(
                 )
             for schema, table in listed:
                 con.execute(f'create schema if not exists "{schema}"')
+                columns = ", ".join(f'"{c}"' for c in _published_columns(con, schema, table))
                 con.execute(
-                    f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
+                    f'create table "{schema}"."{table}" as '
+                    f'select {columns} from work."{schema}"."{table}"'
                 )
                 tables[f"{schema}.{table}"] = _rows(
                     con, f'select count(*) from "{schema}"."{table}"'
@@ -88,6 +90,17 @@ def publish(
         as_of_date=None if as_of is None else str(as_of),
         bytes=serving_db.stat().st_size,
     )
+
+
+def _published_columns(con, schema: str, table: str) -> list[str]:
+    """A mart's columns but its bookkeeping (_built_through_load_id: how far an incremental
+    build read), which means nothing to a reader."""
+    columns = con.execute(
+        "select column_name from duckdb_columns() where database_name = 'work' "
+        "and schema_name = ? and table_name = ? order by column_index",
+        [schema, table],
+    ).fetchall()
+    return [name for (name,) in columns if not name.startswith("_")]
 
 
 def _store_semantic_manifest(con, semantic_manifest: Path | None) -> None:

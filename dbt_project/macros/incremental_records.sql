@@ -38,12 +38,13 @@ delete from {{ this }} where {{ marker_column }} is null
 {%- endmacro %}
 
 
-{#- The newest raw load of any identity source table: stamped on every row an identity
-    model builds (_built_through_load_id), it is how far that build read. -#}
-{% macro identity_newest_load_id() -%}
+{#- The newest raw load of any of `raw_sources` (identity_raw_sources() unless given): stamped
+    on every row an incremental model builds from them (_built_through_load_id), it is how
+    far that build read. -#}
+{% macro newest_load_id(raw_sources=none) -%}
 (
     select max(_load_id) from (
-        {%- for system, table, relation, key in identity_raw_sources() %}
+        {%- for system, table, relation, key in raw_sources or identity_raw_sources() %}
         select max(_load_id) as _load_id from {{ relation }}
         {%- if not loop.last %} union all{% endif %}
         {%- endfor %}
@@ -52,23 +53,23 @@ delete from {{ this }} where {{ marker_column }} is null
 {%- endmacro %}
 
 
-{#- The identity records (source_system, source_table, source_record_id) that may differ
-    from what the incremental model `this` holds: every record with a raw row loaded after
-    the newest load `this` was built through (new, updated or soft-deleted), every
-    opportunity of an account loaded since (an opportunity is internal when its account
-    is), and, for a raw table reloaded in full since (all its rows newer, or none left),
-    every record `this` holds from it (a record of a file that left the landing folder has
-    no raw row any more). Load ids grow with time across tables, so one watermark serves
-    all seven tables. A table built before it had _built_through_load_id is read as built
-    through nothing: every record is touched, and dbt stops on the new column
-    (on_schema_change='fail') with its advice to run the full refresh. The watermark is
-    read from `built` and the records held from `held` (both `this` unless given). -#}
-{% macro identity_records_touched(built=none, held=none) -%}
+{#- The records (source_system, source_table, source_record_id) of `raw_sources` that may
+    differ from what the incremental model `this` holds: every record with a raw row loaded
+    after the newest load `this` was built through (new, updated or soft-deleted), and, for
+    a raw table reloaded in full since (all its rows newer, or none left), every record
+    `this` holds from it (a record of a file that left the landing folder has no raw row
+    any more). Load ids grow with time across tables, so one watermark serves every table.
+    A table built before it had _built_through_load_id is read as built through nothing:
+    every record is touched, and dbt stops on the new column (on_schema_change='fail') with
+    its advice to run the full refresh. The watermark is read from `built` and the records
+    held from `held` (both `this` unless given). The query ends in a union: callers may
+    add records. -#}
+{% macro records_touched(raw_sources, built=none, held=none) -%}
 {%- set records_relation = held or this -%}
 with built as (
     select {{ built_through(built or this) }} as through_load_id
 )
-{%- for system, table, relation, key in identity_raw_sources() %}
+{%- for system, table, relation, key in raw_sources %}
 select '{{ system }}' as source_system, '{{ table }}' as source_table,
     {{ key }} as source_record_id
 from {{ relation }}
@@ -79,8 +80,19 @@ from {{ records_relation }}
 where source_table = '{{ table }}'
     and coalesce((select min(_load_id) from {{ relation }}), {{ 2 ** 62 }})
         > (select through_load_id from built)
+{%- if not loop.last %}
 union
+{%- endif %}
 {%- endfor %}
+{%- endmacro %}
+
+
+{#- The identity records that may differ from what `this` holds (records_touched of the
+    seven identity tables and of `other_sources`), and every opportunity of an account
+    loaded since (an opportunity is internal when its account is). -#}
+{% macro identity_records_touched(built=none, held=none, other_sources=[]) -%}
+{{ records_touched(identity_raw_sources() + other_sources, built, held) }}
+union
 select 'sales', 'opportunities', opportunity_id
 from {{ source('sales', 'opportunities') }}
 where account_id in (

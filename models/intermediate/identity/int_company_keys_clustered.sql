@@ -40,7 +40,7 @@ final as (
         clustered.anchor_key,
         clustered.records,
         fuzzy.to_key as fuzzy_match_key,
-        {{ identity_newest_load_id() }} as _built_through_load_id
+        {{ newest_load_id() }} as _built_through_load_id
     from clustered
     left join fuzzy on clustered.company_key = fuzzy.from_key
 )

@@ -159,7 +159,7 @@ final as (
         normalized.country_code,
         normalized.first_name_normalized,
         normalized.last_name_normalized,
-        {{ identity_newest_load_id() }} as _built_through_load_id
+        {{ newest_load_id() }} as _built_through_load_id
     from normalized
     left join personal_domains as personal
         on normalized.email_domain = personal.domain

@@ -32,7 +32,7 @@ final as (
         person_key,
         case when records > 0 then cluster_id end as person_id,
         records,
-        {{ identity_newest_load_id() }} as _built_through_load_id
+        {{ newest_load_id() }} as _built_through_load_id
     from clustered
 )
 

@@ -15,51 +15,27 @@
 }}
 
 -- Incremental (the nightly): a customer's rows depend only on that customer's linked
--- events, so only customers whose events changed are rebuilt. Changed = the fingerprint
--- of its linked events (count and sum of row hashes) differs from the fingerprint of its
--- rows built so far. A customer left without events (its records moved to another) gets a
--- departure marker: a row with only its customer_id, so that the delete+insert removes its
--- rows; the post-hook then deletes the markers, in the same transaction. The full refresh
--- job rebuilds the table (dbt --full-refresh). On Spark a plain table.
+-- events, so only customers whose events may have changed are rebuilt: the customers,
+-- before and after, of each event record the crosswalk rebuilt or a raw load touched since
+-- this model's last build (journey_customers_changed). Exchange rates and plans price
+-- events of any customer: when they were loaded since, every customer's linked events are
+-- compared with its rows instead (journey_customers_fingerprinted). A changed customer
+-- left without events (its records moved to another) gets a departure marker: a row with
+-- only its customer_id, so that the delete+insert removes its rows; the post-hook then
+-- deletes the markers, in the same transaction. The full refresh job rebuilds the table
+-- (dbt --full-refresh). On Spark a plain table.
+-- depends_on: {{ ref('identity_crosswalk') }}, {{ ref('int_subscription_events_priced') }}
 with linked as (
     select * from {{ ref('int_journey_events_linked') }}
 ),
 {%- if is_incremental() %}
+{%- if journey_prices_loaded() %}
 
-linked_fingerprints as (
-    select
-        customer_id,
-        count(*) as events,
-        sum({{ journey_event_hash('event_type') }}) as fingerprint
-    from linked
-    group by customer_id
-),
+{{ journey_customers_fingerprinted('linked') }},
+{%- else %}
 
-built_fingerprints as (
-    select
-        customer_id,
-        count(*) as events,
-        -- first_touch is the customer's first touchpoint: hashed as the touchpoint it is
-        sum({{ journey_event_hash(
-            "case when event_type = 'first_touch' then 'touchpoint' else event_type end"
-        ) }}) as fingerprint
-    from {{ this }}
-    group by customer_id
-),
-
-changed_customers as (
-    select linked_fingerprints.customer_id
-    from linked_fingerprints
-    left join built_fingerprints using (customer_id)
-    where built_fingerprints.customer_id is null
-        or linked_fingerprints.events <> built_fingerprints.events
-        or linked_fingerprints.fingerprint <> built_fingerprints.fingerprint
-),
-
-departed_customers as (
-    select customer_id from built_fingerprints
-    anti join linked_fingerprints using (customer_id)
-),
+{{ journey_customers_changed() }},
+{%- endif %}
 
 -- a semi join: DuckDB builds its hash table on the few changed customers; an inner join
 -- built it on the 27 M linked events at l and spilled (journey query 63 -> 32 s)
@@ -67,6 +43,11 @@ events_to_build as (
     select linked.*
     from linked
     semi join changed_customers using (customer_id)
+),
+
+departed_customers as (
+    select customer_id from changed_customers
+    where customer_id not in (select customer_id from events_to_build)
 ),
 {%- else %}
 
@@ -179,7 +160,11 @@ final as (
         channel,
         amount_usd,
         event_number,
-        {{ seconds_between('previous_event_at', 'event_at') }} / 86400.0 as days_since_previous_event
+        {{ seconds_between('previous_event_at', 'event_at') }} / 86400.0 as days_since_previous_event,
+        {{ newest_load_id(
+            identity_raw_sources() + crosswalk_child_sources() + journey_event_sources()
+            + journey_price_sources()
+        ) }} as _built_through_load_id
     from ordered
 )
 

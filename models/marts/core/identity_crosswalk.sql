@@ -4,6 +4,69 @@
 -- touchpoints their lead (or, without one, the person of their e-mail). A record without
 -- any company evidence takes its person's company ('via_person'). Internal/test records,
 -- and children of internal parents, have neither id ('internal_excluded').
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key=['source_system', 'source_table', 'source_record_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_departure_markers('match_rule') }}",
+    )
+}}
+
+-- Incremental (the nightly): only the records whose row may have changed since this
+-- model's last build are built again (crosswalk_records_to_build), each replacing its row;
+-- a departure marker (match_rule null) per such record removes a record that is gone. The
+-- CTEs below then read only those records and the parents and people they need.
+{%- if is_incremental() %}
+with {{ crosswalk_records_to_build() }},
+
+evidence as (
+    select * from {{ ref('int_records_resolved') }}
+    semi join evidence_needed using (source_system, source_table, source_record_id)
+),
+
+person_keys as (
+    select * from {{ ref('int_person_keys_clustered') }}
+),
+
+opportunities as (
+    select * from {{ ref('stg_sales__opportunities') }}
+    where opportunity_id in (select opportunity_id from opportunities_needed)
+),
+
+quotes as (
+    {{ crosswalk_records_of(ref('stg_sales__quotes'), 'quotes', 'quote_id') }}
+),
+
+subscription_events as (
+    {{ crosswalk_records_of(ref('stg_finance__subscription_events'), 'subscription_events', 'event_id') }}
+),
+
+invoices as (
+    {{ crosswalk_records_of(ref('stg_finance__invoices'), 'invoices', 'invoice_id') }}
+),
+
+touchpoints as (
+    {{ crosswalk_records_of(ref('stg_marketing__touchpoints'), 'touchpoints', 'touchpoint_id') }}
+),
+
+-- the people whose company person_company ranks: those of the records built (the person
+-- keys by relation: DuckDB would materialise a CTE read twice in full)
+people_needed as (
+    select person_id from evidence where person_id is not null
+    union
+    select person_keys.person_id
+    from touchpoints
+    inner join {{ ref('int_person_keys_clustered') }} as person_keys
+        on person_keys.person_key = 'email:' || {{ normalized_email('touchpoints.email') }}
+),
+
+person_evidence as (
+    select * from {{ ref('int_records_resolved') }}
+    where person_id in (select person_id from people_needed)
+),
+{%- else %}
 with evidence as (
     select * from {{ ref('int_records_resolved') }}
 ),
@@ -32,6 +95,11 @@ touchpoints as (
     select * from {{ ref('stg_marketing__touchpoints') }}
 ),
 
+person_evidence as (
+    select * from evidence
+),
+{%- endif %}
+
 -- the company a person's records most often name: for their records that name none
 person_company as (
     select *
@@ -41,7 +109,7 @@ person_company as (
                 partition by person_id order by count(*) desc, customer_id
             ) as row_in_group,
             person_id, customer_id
-        from evidence
+        from person_evidence
         where person_id is not null and customer_id is not null
         group by person_id, customer_id
     ) as ranked
@@ -192,8 +260,14 @@ final as (
             when person_id is null then 'no_person'
             else person_match_rule
         end as person_match_rule,
-        is_internal
+        is_internal,
+        {{ newest_load_id(identity_raw_sources() + crosswalk_child_sources()) }} as _built_through_load_id
     from all_records
 )
 
 select * from final
+{%- if is_incremental() %}
+semi join records_to_build using (source_system, source_table, source_record_id)
+union all by name
+select source_system, source_table, source_record_id from records_to_build
+{%- endif %}
