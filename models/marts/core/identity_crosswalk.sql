@@ -10,7 +10,11 @@
         unique_key=['source_system', 'source_table', 'source_record_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_departure_markers('match_rule') }}",
+        pre_hook="{{ keep_join_build_sides() }}",
+        post_hook=[
+            "{{ delete_departure_markers('match_rule') }}",
+            "{{ reset_join_build_sides() }}",
+        ],
     )
 }}
 
@@ -57,8 +61,8 @@ people_needed as (
     select person_id from evidence where person_id is not null
     union
     select person_keys.person_id
-    from touchpoints
-    inner join {{ ref('int_person_keys_clustered') }} as person_keys
+    from {{ ref('int_person_keys_clustered') }} as person_keys
+    inner join touchpoints
         on person_keys.person_key = 'email:' || {{ normalized_email('touchpoints.email') }}
 ),
 
@@ -211,8 +215,9 @@ touchpoint_people as (
         touchpoints_by_email.touchpoint_id,
         {{ is_internal_email('touchpoints_by_email.email') }} as is_internal,
         person_keys.person_id
-    from touchpoints_by_email
-    left join person_keys
+    -- every touchpoint by e-mail, the keys on the probe side (keep_join_build_sides)
+    from person_keys
+    right join touchpoints_by_email
         on person_keys.person_key = 'email:' || {{ normalized_email('touchpoints_by_email.email') }}
 ),
 
