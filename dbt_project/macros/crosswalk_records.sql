@@ -21,6 +21,8 @@
     subscription events and invoices, a lead's touchpoints), or, for a touchpoint known
     by its e-mail, when that e-mail's person key was walked again. -#}
 {% macro crosswalk_records_to_build() -%}
+{#- the children of a billing customer: (table, key) -#}
+{%- set billing_children = [('subscription_events', 'event_id'), ('invoices', 'invoice_id')] -%}
 built as (
     select {{ built_through(this) }} as through_load_id
 ),
@@ -82,12 +84,9 @@ records_to_build as (
     union
     select 'sales', 'quotes', quote_id from {{ ref('stg_sales__quotes') }}
     where opportunity_id in (select opportunity_id from opportunities_to_build)
-    {%- for table, model, key in [
-        ('subscription_events', 'stg_finance__subscription_events', 'event_id'),
-        ('invoices', 'stg_finance__invoices', 'invoice_id'),
-    ] %}
+    {%- for table, key in billing_children %}
     union
-    select 'finance', '{{ table }}', {{ key }} from {{ ref(model) }}
+    select 'finance', '{{ table }}', {{ key }} from {{ ref('stg_finance__' ~ table) }}
     where customer_id in (
         select source_record_id from identity_to_build where source_table = 'customers'
     )
@@ -122,12 +121,9 @@ evidence_needed as (
     where opportunity_id in (select opportunity_id from opportunities_needed)
     union
     select 'sales', 'opportunities', opportunity_id from opportunities_needed
-    {%- for table, model, key in [
-        ('subscription_events', 'stg_finance__subscription_events', 'event_id'),
-        ('invoices', 'stg_finance__invoices', 'invoice_id'),
-    ] %}
+    {%- for table, key in billing_children %}
     union
-    select 'finance', 'customers', customer_id from {{ ref(model) }}
+    select 'finance', 'customers', customer_id from {{ ref('stg_finance__' ~ table) }}
     where {{ key }} in (
         select source_record_id from records_to_build where source_table = '{{ table }}'
     )
