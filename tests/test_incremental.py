@@ -96,6 +96,12 @@ def test_a_nightly_refresh_after_one_day_equals_a_full_refresh(
         + result.asset_materializations_for_node("raw__finance__plans")
     }
     assert modes == {"raw/success/product_usage": "incremental", "raw/finance/plans": "unchanged"}
+    (published,) = result.asset_materializations_for_node("serving__warehouse")
+    # The journey and the crosswalk were updated in the copied serving file, not rewritten.
+    assert set(published.metadata["updated_in_place"].value) == {
+        "marts.fct_customer_journey",
+        "marts.identity_crosswalk",
+    }
 
     full = make_workspace(tmp_path / "full", nightly.landing, monkeypatch)
     assert run_full_refresh().success

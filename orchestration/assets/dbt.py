@@ -1,5 +1,6 @@
 """Every dbt model, seed and data test as Dagster assets and checks, built by one `dbt build`."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,3 +58,20 @@ def mart_keys() -> list[AssetKey]:
     return sorted(
         (key for key in dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string()
     )
+
+
+def incremental_mart_keys() -> dict[str, list[str]]:
+    """Each incremental mart's unique_key, as its dbt config declares it (a nightly publish
+    replaces the rows of the keys the mart rebuilt)."""
+    keys: dict[str, list[str]] = {}
+    for node in json.loads(ensure_manifest().read_text())["nodes"].values():
+        config = node.get("config") or {}
+        if (
+            node["resource_type"] == "model"
+            and config.get("schema") == "marts"
+            and config.get("materialized") == "incremental"
+            and config.get("unique_key")
+        ):
+            key = config["unique_key"]
+            keys[node["name"]] = [key] if isinstance(key, str) else list(key)
+    return keys

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from orchestration.assets.dbt import mart_keys
+from orchestration.assets.dbt import incremental_mart_keys, mart_keys
 from orchestration.assets.raw import NIGHTLY_FRESHNESS, WAREHOUSE_POOL
+from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project
 from revops.paths import serving_db, warehouse_dir, work_db
 from revops.publish import publish
@@ -29,7 +30,12 @@ SERVING_KEY = AssetKey(["serving", "warehouse"])
 )
 def serving_warehouse(context: AssetExecutionContext) -> MaterializeResult:
     semantic_manifest = Path(dbt_project.manifest_path).with_name("semantic_manifest.json")
-    result = publish(work_db(), serving_db(), context.run.run_id, semantic_manifest)
+    # The nightly updates the big incremental marts in a copy of the serving file.
+    nightly = context.run.tags.get(LOAD_MODE_TAG) == "incremental"
+    update_keys = incremental_mart_keys() if nightly else None
+    result = publish(work_db(), serving_db(), context.run.run_id, semantic_manifest, update_keys)
+    for name, rows in result.updated.items():
+        context.log.info(f"{name}: updated in place, {rows:,} of {result.tables[name]:,} rows")
     context.log.info(f"published {len(result.tables)} tables to {result.path}")
     build_docs_index(warehouse_dir() / "data_docs")
     return MaterializeResult(
@@ -38,5 +44,6 @@ def serving_warehouse(context: AssetExecutionContext) -> MaterializeResult:
             "as_of_date": MetadataValue.text(result.as_of_date or "n/a"),
             "bytes": MetadataValue.int(result.bytes),
             "tables": MetadataValue.json(result.tables),
+            "updated_in_place": MetadataValue.json(result.updated),
         }
     )

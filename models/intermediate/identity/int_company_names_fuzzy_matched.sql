@@ -3,19 +3,17 @@
 -- Jaro-Winkler similarity is at least 0.95 and the first three letters agree (the blocking
 -- key that keeps this from comparing every name with every other). Look-alike companies
 -- ('Velora Analytics' / 'Velora Logistics', 0.87) stay apart.
-with keys as (
-    select * from {{ ref('int_company_keys_extracted') }}
-),
-
-record_strength as (
+-- The keys are read by name in each CTE: a CTE read several times is materialised whole by
+-- DuckDB (a copy of every key).
+with record_strength as (
     select source_system, source_table, source_record_id, min(rule_rank) as best_rank
-    from keys
+    from {{ ref('int_company_keys_extracted') }}
     group by all
 ),
 
 name_only as (
     select distinct keys.company_key
-    from keys
+    from {{ ref('int_company_keys_extracted') }} as keys
     inner join record_strength using (source_system, source_table, source_record_id)
     where record_strength.best_rank = 4
 ),
@@ -25,7 +23,7 @@ names as (
         company_key,
         split_part(substr(company_key, 6), '|', 1) as company_name,
         split_part(company_key, '|', 2) as country_code
-    from keys
+    from {{ ref('int_company_keys_extracted') }}
     where rule_rank = 4
 ),
 

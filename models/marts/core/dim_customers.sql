@@ -2,12 +2,7 @@
 -- account, else its billing customer, else its lead form; with the revenue facts of
 -- kpis.md (first month with MRR, month of its churn, MRR at the end of the as-of month)
 -- and its lifecycle stage now.
-with crosswalk as (
-    select * from {{ ref('identity_crosswalk') }}
-    where customer_id is not null
-),
-
-accounts as (
+with accounts as (
     select * from {{ ref('stg_sales__accounts') }}
 ),
 
@@ -35,8 +30,13 @@ countries as (
     select * from {{ ref('countries') }}
 ),
 
+-- The crosswalk is read by name in each CTE below, filtered to the records it needs: a CTE
+-- read several times is materialised whole by DuckDB (a copy of every record).
 customer_ids as (
-    select distinct customer_id from crosswalk
+    select customer_id, bool_or(source_table = 'opportunities') as has_opportunity
+    from {{ ref('identity_crosswalk') }}
+    where customer_id is not null
+    group by customer_id
 ),
 
 account_facts as (
@@ -48,9 +48,9 @@ account_facts as (
             as employee_count,
         min_by(accounts.billing_country, (accounts.created_at, accounts.account_id))
             as country_code
-    from crosswalk
+    from {{ ref('identity_crosswalk') }} as crosswalk
     inner join accounts on crosswalk.source_record_id = accounts.account_id
-    where crosswalk.source_table = 'accounts'
+    where crosswalk.source_table = 'accounts' and crosswalk.customer_id is not null
     group by crosswalk.customer_id
 ),
 
@@ -61,9 +61,9 @@ billing_facts as (
             as billing_name,
         min_by(billing_customers.country_code, (billing_customers.created_at, billing_customers.customer_id))
             as country_code
-    from crosswalk
+    from {{ ref('identity_crosswalk') }} as crosswalk
     inner join billing_customers on crosswalk.source_record_id = billing_customers.customer_id
-    where crosswalk.source_table = 'customers'
+    where crosswalk.source_table = 'customers' and crosswalk.customer_id is not null
     group by crosswalk.customer_id
 ),
 
@@ -74,16 +74,10 @@ lead_facts as (
         min_by(leads.country_code, (leads.created_at, leads.lead_id)) as country_code,
         bool_or(leads.became_mql_at is not null) as has_mql,
         bool_or(leads.became_sql_at is not null) as has_sql
-    from crosswalk
+    from {{ ref('identity_crosswalk') }} as crosswalk
     inner join leads on crosswalk.source_record_id = leads.lead_id
-    where crosswalk.source_table = 'leads'
+    where crosswalk.source_table = 'leads' and crosswalk.customer_id is not null
     group by crosswalk.customer_id
-),
-
-opportunity_facts as (
-    select distinct crosswalk.customer_id
-    from crosswalk
-    where crosswalk.source_table = 'opportunities'
 ),
 
 revenue_facts as (
@@ -125,7 +119,7 @@ final as (
         case
             when revenue_facts.current_mrr_usd > 0 then 'customer'
             when revenue_facts.first_paid_month is not null then 'churned'
-            when opportunity_facts.customer_id is not null then 'opportunity'
+            when customer_ids.has_opportunity then 'opportunity'
             when lead_facts.has_sql then 'sql'
             when lead_facts.has_mql then 'mql'
             else 'lead'
@@ -134,7 +128,6 @@ final as (
     left join account_facts using (customer_id)
     left join billing_facts using (customer_id)
     left join lead_facts using (customer_id)
-    left join opportunity_facts using (customer_id)
     left join revenue_facts using (customer_id)
     left join countries
         on coalesce(account_facts.country_code, billing_facts.country_code, lead_facts.country_code)

@@ -26,10 +26,6 @@ with records as (
     where source_table <> 'opportunities'
 ),
 
-crosswalk as (
-    select * from {{ ref('identity_crosswalk') }}
-),
-
 as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
@@ -49,13 +45,14 @@ raw_emails as (
     from {{ ref('stg_success__nps_responses') }}
 ),
 
--- which kinds of record each company holds
+-- which kinds of record each company holds. The crosswalk is read by name here and below:
+-- a CTE read twice is materialised whole by DuckDB (a copy of every record)
 company_holds as (
     select
         customer_id,
         bool_or(source_table = 'accounts') as has_account,
         bool_or(source_table = 'customers') as has_billing_customer
-    from crosswalk
+    from {{ ref('identity_crosswalk') }}
     where customer_id is not null
     group by customer_id
 ),
@@ -77,7 +74,8 @@ scored as (
             else crosswalk.customer_id is null
         end as is_unlinked
     from records
-    inner join crosswalk using (source_system, source_table, source_record_id)
+    inner join {{ ref('identity_crosswalk') }} as crosswalk
+        using (source_system, source_table, source_record_id)
     left join raw_emails using (source_system, source_table, source_record_id)
     left join company_holds on crosswalk.customer_id = company_holds.customer_id
 ),
