@@ -20,6 +20,7 @@ from orchestration.resources import WarehouseResource
 from revops.contract import TABLES, Table
 from revops.loading import ContractViolation, load_table
 from revops.paths import landing_dir
+from revops.quality import import_in_background
 
 WAREHOUSE_POOL = "duckdb"
 # A transient error (a file still being copied, a busy disk) gets two more tries, 2 s then
@@ -55,6 +56,7 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
     def _raw_asset(
         context: AssetExecutionContext, warehouse: WarehouseResource
     ) -> MaterializeResult:
+        import_in_background()  # the gates after the loads need it
         landing = landing_dir()
         incremental = context.run.tags.get(LOAD_MODE_TAG) == "incremental"
         try:
