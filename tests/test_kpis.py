@@ -392,6 +392,79 @@ def test_the_planted_cheapest_channel_has_the_lowest_paid_cac(xs_published):
 
 
 # ----------------------------------------------------------------------- GE suites
+# ------------------------------------------------------------------------------ data health
+VALID_EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+# (table, staging model, its key, its e-mail column); accounts have no e-mail
+HEALTH_TABLES = [
+    ("leads", "stg_marketing__leads", "lead_id", "email"),
+    ("contacts", "stg_sales__contacts", "contact_id", "email"),
+    ("customers", "stg_finance__customers", "customer_id", "email"),
+    ("accounts", "stg_sales__accounts", "account_id", None),
+    ("tickets", "stg_success__tickets", "ticket_id", "requester_email"),
+    ("nps_responses", "stg_success__nps_responses", "response_id", "email"),
+]
+
+
+def test_data_health_matches_pandas(xs_published):
+    """kpis.md / marts.md "CRM hygiene", per source table on the latest snapshot: records,
+    duplicates (records minus distinct people; companies for accounts), invalid e-mails
+    (present, failing the syntax check), unlinked records and internal records excluded;
+    from the crosswalk and the staging e-mails. (The generator writes no malformed e-mail:
+    the unit test of int_identity_records_normalized covers has_invalid_email.)"""
+    ws, _ = xs_published
+    crosswalk = _frame(
+        ws,
+        "select source_table, source_record_id, customer_id, person_id, is_internal "
+        "from marts.identity_crosswalk",
+        ["source_table", "source_record_id", "customer_id", "person_id", "is_internal"],
+    )
+    holds = crosswalk.dropna(subset=["customer_id"]).groupby("customer_id")["source_table"]
+    with_account = set(holds.apply(lambda t: (t == "accounts").any()).loc[lambda x: x].index)
+    with_billing = set(holds.apply(lambda t: (t == "customers").any()).loc[lambda x: x].index)
+    work = duckdb.connect(str(ws.warehouse / "work.duckdb"), read_only=True)
+    expected = {}
+    try:
+        for table, model, key, email in HEALTH_TABLES:
+            rows = crosswalk[crosswalk["source_table"] == table]
+            invalid = 0
+            if email:
+                emails = pd.DataFrame(
+                    work.execute(f"select {key}, {email} from staging.{model}").fetchall(),
+                    columns=["source_record_id", "email"],
+                ).set_index("source_record_id")["email"]
+                present = rows["source_record_id"].map(emails).dropna().str.strip()
+                invalid = int((~present.str.match(VALID_EMAIL)).sum())
+            by = rows["customer_id"] if table == "accounts" else rows["person_id"]
+            if table == "customers":
+                linked = rows["customer_id"].isin(with_account)
+            elif table in ("tickets", "nps_responses"):
+                linked = rows["customer_id"].isin(with_account | with_billing)
+            else:
+                linked = rows["customer_id"].notna()
+            expected[table] = (
+                len(rows),
+                by.count() - by.nunique()
+                if table in ("leads", "contacts", "customers", "accounts")
+                else 0,
+                invalid,
+                int((~rows["is_internal"] & ~linked).sum()),
+                int(rows["is_internal"].sum()),
+            )
+    finally:
+        work.close()
+    actual = {
+        table: tuple(counts)
+        for table, *counts in ws.query(
+            "select source_table, records, duplicate_records, invalid_emails, unlinked_records, "
+            "test_records_excluded from marts.kpi_data_health "
+            "where snapshot_date = (select max(snapshot_date) from marts.kpi_data_health)"
+        )
+    }
+    assert actual == expected
+    assert all(expected[table][1] > 0 for table in ("leads", "contacts", "accounts"))
+    assert expected["customers"][3] > 0  # billing customers without a CRM account
+
+
 def test_kpis_suites_fail_on_broken_marts(xs_published, tmp_path: Path):
     from orchestration.checks.suites_kpis import KPIS_SUITES
     from revops.quality import ERROR, run_suite

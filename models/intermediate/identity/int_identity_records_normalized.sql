@@ -128,6 +128,7 @@ normalized as (
         account_id,
         lead_id,
         {{ is_role_email('email') }} as is_role_email,
+        email is not null and not {{ is_valid_email('email') }} as has_invalid_email,
         {{ normalized_email('email') }} as email_normalized,
         {{ email_domain('email') }} as email_domain,
         {{ website_domain('website') }} as website_domain,
@@ -148,6 +149,7 @@ final as (
         normalized.account_id,
         normalized.lead_id,
         normalized.is_role_email,
+        normalized.has_invalid_email,
         -- a role address (billing@acme.io) names the company, never a person
         case when not normalized.is_role_email then normalized.email_normalized end
             as person_email,

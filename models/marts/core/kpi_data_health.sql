@@ -30,21 +30,6 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
-raw_emails as (
-    select 'marketing' as source_system, 'leads' as source_table, lead_id as source_record_id,
-        email
-    from {{ ref('stg_marketing__leads') }}
-    union all
-    select 'sales', 'contacts', contact_id, email from {{ ref('stg_sales__contacts') }}
-    union all
-    select 'finance', 'customers', customer_id, email from {{ ref('stg_finance__customers') }}
-    union all
-    select 'success', 'tickets', ticket_id, requester_email from {{ ref('stg_success__tickets') }}
-    union all
-    select 'success', 'nps_responses', response_id, email
-    from {{ ref('stg_success__nps_responses') }}
-),
-
 -- which kinds of record each company holds. The crosswalk is read by name here and below:
 -- a CTE read twice is materialised whole by DuckDB (a copy of every record)
 company_holds as (
@@ -62,10 +47,13 @@ scored as (
         records.source_system,
         records.source_table,
         records.is_internal,
-        crosswalk.customer_id,
-        crosswalk.person_id,
-        raw_emails.email is not null and not {{ is_valid_email('raw_emails.email') }}
-            as is_invalid_email,
+        -- what a duplicate of this record is a duplicate by: its person for people's
+        -- records, its company for accounts (one distinct count below, not two)
+        case
+            when records.source_table in ('leads', 'contacts', 'customers') then crosswalk.person_id
+            when records.source_table = 'accounts' then crosswalk.customer_id
+        end as resolved_id,
+        records.has_invalid_email as is_invalid_email,
         case
             when records.is_internal then false
             when records.source_table = 'customers' then not coalesce(company_holds.has_account, false)
@@ -76,7 +64,6 @@ scored as (
     from records
     inner join {{ ref('identity_crosswalk') }} as crosswalk
         using (source_system, source_table, source_record_id)
-    left join raw_emails using (source_system, source_table, source_record_id)
     left join company_holds on crosswalk.customer_id = company_holds.customer_id
 ),
 
@@ -86,13 +73,7 @@ final as (
         scored.source_system,
         scored.source_table,
         count(*) as records,
-        case
-            when scored.source_table in ('leads', 'contacts', 'customers')
-                then count(person_id) - count(distinct person_id)
-            when scored.source_table = 'accounts'
-                then count(customer_id) - count(distinct customer_id)
-            else 0
-        end as duplicate_records,
+        count(scored.resolved_id) - count(distinct scored.resolved_id) as duplicate_records,
         case
             when count(*) filter (where not scored.is_internal) > 0
                 then duplicate_records / count(*) filter (where not scored.is_internal)
