@@ -89,7 +89,8 @@ def publish(
                     f"nothing to publish: {work_db} has no table in {PUBLISHED_SCHEMAS}"
                 )
             watermarks = _published_watermarks(con) if from_previous else {}
-            _drop_unpublished(con, listed, from_previous)
+            if from_previous:
+                _drop_unpublished(con, listed)
             for schema, table in listed:
                 name = f"{schema}.{table}"
                 columns = _published_columns(con, schema, table)
@@ -124,11 +125,9 @@ def publish(
     )
 
 
-def _drop_unpublished(con, listed: list[tuple], from_previous: bool) -> None:
+def _drop_unpublished(con, listed: list[tuple]) -> None:
     """In a copy of the previous serving file, drop its bookkeeping (rewritten at the end)
     and any mart that is no longer built."""
-    if not from_previous:
-        return
     con.execute("drop schema if exists meta cascade")
     kept = set(listed)
     for schema, table in _rows(

@@ -40,11 +40,17 @@ delete from {{ this }} where {{ marker_column }} is null
 
 {#- The newest raw load of any of `raw_sources` (identity_raw_sources() unless given): stamped
     on every row an incremental model builds from them (_built_through_load_id), it is how
-    far that build read. -#}
+    far that build read. A raw table listed twice (the journey's lists overlap) is read once. -#}
 {% macro newest_load_id(raw_sources=none) -%}
+{%- set relations = [] -%}
+{%- for system, table, relation, key in raw_sources or identity_raw_sources() -%}
+    {%- if relation | string not in relations -%}
+        {%- do relations.append(relation | string) -%}
+    {%- endif -%}
+{%- endfor -%}
 (
     select max(_load_id) from (
-        {%- for system, table, relation, key in raw_sources or identity_raw_sources() %}
+        {%- for relation in relations %}
         select max(_load_id) as _load_id from {{ relation }}
         {%- if not loop.last %} union all{% endif %}
         {%- endfor %}
