@@ -4,7 +4,9 @@
     write-ahead log stays small. At l that held memory plus a big query exceeded the
     memory_limit, and the nightly refresh failed. A checkpoint after each big table frees
     it (and whatever smaller tables were built before it); after a small one it would only
-    cost its fixed ~30 ms (84 of them were 2.7 s of the m nightly's 27 s of dbt). -#}
+    cost its fixed ~30 ms (84 of them were 2.7 s of the m nightly's 27 s of dbt). FORCE:
+    with two dbt threads the other one may be inside a transaction, and a plain checkpoint
+    then fails; FORCE waits for it to commit (DuckDB >= 1.4). -#}
 {% macro checkpoint_after_build(min_rows=500000) -%}
     {%- if target.type != 'duckdb' or not execute -%}
         {{ return('') }}
@@ -15,5 +17,5 @@
             and schema_name = '{{ this.schema }}' and table_name = '{{ this.identifier }}'
     {%- endset -%}
     {%- set rows = run_query(size_query).columns[0].values()[0] -%}
-    {{ return('checkpoint' if rows >= min_rows else '') }}
+    {{ return('force checkpoint' if rows >= min_rows else '') }}
 {%- endmacro %}

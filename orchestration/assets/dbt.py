@@ -10,6 +10,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration.assets.raw import WAREHOUSE_POOL
 from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project, ensure_manifest
+from orchestration.resources import WarehouseResource
+from revops.build_baseline import begin_build
 from revops.paths import export_environment
 
 
@@ -40,15 +42,23 @@ translator = RevopsTranslator()
     dagster_dbt_translator=translator,
     pool=WAREHOUSE_POOL,
 )
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     export_environment()
-    # Unit tests check the SQL, not the data: they run in CI (tests/test_dbt_unit_tests.py)
-    # and during development, not on every refresh (dbt's own advice for production).
-    args = ["build", "--exclude-resource-type", "unit_test"]
     # Only the nightly builds incremental models incrementally; any other run (the full
     # refresh, a materialization from the UI) rebuilds them, so a changed model never
     # needs a manual --full-refresh.
-    if context.run.tags.get(LOAD_MODE_TAG) != "incremental":
+    incremental = context.run.tags.get(LOAD_MODE_TAG) == "incremental"
+    with warehouse.connect() as con:
+        baseline = begin_build(con, incremental)
+    if baseline is not None:
+        context.log.info(
+            f"tests of big incremental models check the rows built after load {baseline} "
+            "(the last publish); everything else is tested in full"
+        )
+    # Unit tests check the SQL, not the data: they run in CI (tests/test_dbt_unit_tests.py)
+    # and during development, not on every refresh (dbt's own advice for production).
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if not incremental:
         args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 
 from revops.contract import TABLES_BY_NAME
@@ -36,21 +38,27 @@ def last_published_rows(table: str) -> int | None:
     serving = serving_db()
     if not serving.exists():
         return None
-    con = duckdb.connect(str(serving), read_only=True)
+    stat = serving.stat()
+    return _published_volumes(str(serving), stat.st_ino, stat.st_mtime_ns).get(table)
+
+
+@functools.lru_cache(maxsize=1)
+def _published_volumes(serving: str, inode: int, mtime_ns: int) -> dict[str, int]:
+    """Raw table -> rows of the latest publish. Read once per serving file (a publish swaps in a
+    new file, a new inode), not once per raw gate: opening the file is ~25 ms at m."""
+    con = duckdb.connect(serving, read_only=True)
     try:
         has_volumes = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'meta' and table_name = 'raw_volumes'"
         ).fetchall()[0][0]
         if not has_volumes:
-            return None
+            return {}
         rows = con.execute(
-            "select rows from meta.raw_volumes where table_name = ? "
-            "order by published_at desc limit 1",
-            [table],
+            "select table_name, arg_max(rows, published_at) from meta.raw_volumes group by table_name"
         ).fetchall()
     finally:
         con.close()
-    return rows[0][0] if rows else None
+    return dict(rows)
 
 
 def volume_expectations(table: str) -> list[Expect]:
