@@ -318,9 +318,9 @@ MART_SUITES: dict[tuple[str, ...], Suite] = {
         schema="marts",
         table="fct_customer_journey",
         expectations=[
+            # journey_event_id unique and customer_id not null: dbt's tests of the model
+            # (blocking too); scanning 27 M rows again here cost ~5 s at scale l.
             expect("ExpectTableRowCountToBeBetween", min_value=1),
-            expect("ExpectColumnValuesToBeUnique", column="journey_event_id"),
-            expect("ExpectColumnValuesToNotBeNull", column="customer_id"),
             at_least("event_number", 1),
             at_least("days_since_previous_event", 0),
             no_rows(

@@ -1,0 +1,99 @@
+"""What a nightly takes as already checked (revops/build_baseline.py) and the data tests that
+check only the rows built after it (dbt_project/macros/tests_since_publish.sql)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from revops.build_baseline import begin_build, build_baseline
+from tests.conftest import Workspace, run_dbt
+
+
+def _work(ws: Workspace) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(ws.warehouse / "work.duckdb"))
+
+
+def _newest_raw_row_load(con: duckdb.DuckDBPyConnection) -> int:
+    """Computed from the raw rows themselves (the code reads its file manifest)."""
+    tables = con.execute(
+        "select table_name from duckdb_columns() where schema_name = 'raw' "
+        "and column_name = '_load_id'"
+    ).fetchall()
+    return max(
+        con.execute(f'select coalesce(max(_load_id), -1) from raw."{t}"').fetchall()[0][0]
+        for (t,) in tables
+    )
+
+
+def test_a_publish_records_its_newest_load_and_each_build_consumes_it(published_copy):
+    con = _work(published_copy)
+    try:
+        loads = _newest_raw_row_load(con)
+        assert loads > 0
+
+        # the nightly after a publish starts from the newest load that publish was built through
+        assert begin_build(con, incremental=True) == loads
+        assert build_baseline(con) == loads
+        # the record is consumed: after a run that failed past its build, nothing is trusted
+        assert begin_build(con, incremental=True) is None
+        assert build_baseline(con) is None
+    finally:
+        con.close()
+
+
+def test_a_full_build_trusts_nothing(published_copy):
+    con = _work(published_copy)
+    try:
+        assert begin_build(con, incremental=False) is None
+        assert build_baseline(con) is None
+    finally:
+        con.close()
+
+
+KEY_TEST = "primary_key_stg_marketing__touchpoints_touchpoint_id"
+
+
+def _touchpoint_tests(ws: Workspace, target: Path) -> str:
+    ran = run_dbt(["test", "--select", KEY_TEST], ws.warehouse, target)
+    return "pass" if ran.returncode == 0 else ran.stdout
+
+
+def test_nightly_key_tests_check_every_row_of_the_keys_built_since_the_baseline(
+    published_copy, tmp_path
+):
+    ws, target = published_copy, tmp_path / "target"
+    con = _work(ws)
+    try:
+        baseline = begin_build(con, incremental=True)
+        assert baseline is not None
+        # a row built after the baseline that repeats a key of an older row
+        con.execute(
+            "insert into staging.stg_marketing__touchpoints "
+            "select * replace (? as _load_id) from staging.stg_marketing__touchpoints "
+            "order by touchpoint_id limit 1",
+            [baseline + 1],
+        )
+    finally:
+        con.close()
+    outcome = _touchpoint_tests(ws, target)
+    assert f"FAIL 1 {KEY_TEST}" in outcome
+
+    con = _work(ws)
+    try:
+        # the same repeat stamped with the baseline: the publish checked it, the nightly skips it
+        con.execute(
+            "update staging.stg_marketing__touchpoints set _load_id = ? where _load_id = ?",
+            [baseline, baseline + 1],
+        )
+    finally:
+        con.close()
+    assert _touchpoint_tests(ws, target) == "pass"
+
+    con = _work(ws)
+    try:
+        begin_build(con, incremental=False)  # no baseline: every row is tested
+    finally:
+        con.close()
+    assert f"FAIL 1 {KEY_TEST}" in _touchpoint_tests(ws, target)
