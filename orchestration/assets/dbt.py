@@ -12,7 +12,7 @@ from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
 from revops.build_baseline import begin_build
-from revops.paths import export_environment
+from revops.paths import dbt_threads, export_environment
 
 
 class RevopsTranslator(DagsterDbtTranslator):
@@ -57,7 +57,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         )
     # Unit tests check the SQL, not the data: they run in CI (tests/test_dbt_unit_tests.py)
     # and during development, not on every refresh (dbt's own advice for production).
-    args = ["build", "--exclude-resource-type", "unit_test"]
+    args = ["build", "--exclude-resource-type", "unit_test", "--threads", str(dbt_threads())]
     if not incremental:
         args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()
