@@ -42,13 +42,12 @@ def dbt_threads() -> int:
     runs each query on every core already; a second thread only overlaps dbt's own ~40 ms
     per model and ~20 ms per test with another node's query. That pays while the data is
     small next to memory_limit (nightly at scale m: dbt 23.3 -> 21.5 s); with big tables two
-    queries share the memory and spill (nightly at l: 176 -> 207 s). So two threads while
-    the work warehouse is smaller than memory_limit, one from there on."""
+    queries share the memory and spill (at l: nightly 176 -> 207 s, full refresh 502 ->
+    536 s). So two threads while the landed files are smaller than memory_limit, else one."""
     if os.environ.get("REVOPS_DBT_THREADS"):
         return int(os.environ["REVOPS_DBT_THREADS"])
-    work = work_db()
-    size = work.stat().st_size if work.exists() else 0
-    return 2 if size < _bytes(duckdb_memory_limit()) else 1
+    landed = sum(p.stat().st_size for p in landing_dir().rglob("*") if p.is_file())
+    return 2 if landed < _bytes(duckdb_memory_limit()) else 1
 
 
 def _bytes(size: str) -> float:

@@ -8,24 +8,29 @@ from revops import paths
 
 
 @pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    monkeypatch.setenv("REVOPS_WAREHOUSE_DIR", str(tmp_path))
+def landing(tmp_path, monkeypatch):
+    monkeypatch.setenv("REVOPS_LANDING_DIR", str(tmp_path))
     monkeypatch.delenv("REVOPS_DBT_THREADS", raising=False)
     monkeypatch.setenv("REVOPS_DUCKDB_MEMORY_LIMIT", "1GiB")
     return tmp_path
 
 
-def test_two_threads_while_the_work_warehouse_is_smaller_than_memory_limit(warehouse):
-    assert paths.dbt_threads() == 2  # no work warehouse yet
-    with open(warehouse / "work.duckdb", "wb") as work:
-        work.truncate(1024**3 - 1)  # sparse: no disk used
+def _land(path, size: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.truncate(size)  # sparse: no disk used
+
+
+def test_two_threads_while_the_landed_files_are_smaller_than_memory_limit(landing):
+    assert paths.dbt_threads() == 2  # nothing landed yet
+    _land(landing / "success" / "product_usage" / "day1.csv", 1024**3 // 2)
+    _land(landing / "marketing" / "touchpoints" / "day1.csv", 1024**3 // 2 - 1)
     assert paths.dbt_threads() == 2
-    with open(warehouse / "work.duckdb", "wb") as work:
-        work.truncate(1024**3)
+    _land(landing / "marketing" / "touchpoints" / "day2.csv", 1)
     assert paths.dbt_threads() == 1
 
 
-def test_the_environment_decides_when_set(warehouse, monkeypatch):
+def test_the_environment_decides_when_set(landing, monkeypatch):
     monkeypatch.setenv("REVOPS_DBT_THREADS", "3")
     assert paths.dbt_threads() == 3
 
