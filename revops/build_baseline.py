@@ -37,13 +37,12 @@ def build_baseline(con: duckdb.DuckDBPyConnection) -> int | None:
     return _load_id(con, BASELINE)
 
 
-def record_published(con: duckdb.DuckDBPyConnection) -> int | None:
-    """After a publish: the newest raw load the published marts were built through."""
+def record_published(con: duckdb.DuckDBPyConnection) -> None:
+    """After a publish: record the newest raw load the published marts were built through."""
     con.execute("create schema if not exists meta")
     con.execute(
         f"create or replace table {PUBLISHED} as select max(load_id) as load_id from {LOADED_FILES}"
     )
-    return _load_id(con, PUBLISHED)
 
 
 def _load_id(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
