@@ -4,13 +4,19 @@ A publish records in the work warehouse the newest raw load its marts were built
 (meta.published_through): every row of an incremental model stamped with that load or an
 older one was tested and published then. Each dbt build consumes the record
 (meta.build_baseline): a nightly keeps its load id, any other build, or a nightly after a
-run that failed or was killed after its build (the record is gone), gets null. The nightly's
-data tests on big incremental models then test only the rows built after the baseline
-(dbt_project/macros/tests_since_publish.sql), and its publish updates the serving file in
-place only when there is one; with null, everything is tested and copied.
+run that failed or was killed after its build (the record is gone), gets null. dbt is given
+the baseline in REVOPS_BUILD_BASELINE; a dbt command run by hand has none, and its run or
+build voids both tables (dbt_project/macros/tests_since_publish.sql). With a baseline the
+nightly's data tests on big incremental models test only the rows built after it, the dims
+rebuild only the customers and people the crosswalk changed, and the publish updates the
+serving file in place; with null, everything is tested, rebuilt and copied.
 """
 
 from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 
@@ -18,6 +24,7 @@ from revops.loading import MANIFEST as LOADED_FILES
 
 PUBLISHED = "meta.published_through"
 BASELINE = "meta.build_baseline"
+BASELINE_ENV = "REVOPS_BUILD_BASELINE"
 
 
 def begin_build(con: duckdb.DuckDBPyConnection, incremental: bool) -> int | None:
@@ -30,6 +37,20 @@ def begin_build(con: duckdb.DuckDBPyConnection, incremental: bool) -> int | None
     con.execute(f"drop table if exists {PUBLISHED}")
     con.execute("commit")
     return published
+
+
+@contextmanager
+def passed_to_dbt(baseline: int | None) -> Iterator[None]:
+    """Put the baseline in the environment of the dbt process started inside (none: unset)."""
+    previous = os.environ.pop(BASELINE_ENV, None)
+    if baseline is not None:
+        os.environ[BASELINE_ENV] = str(baseline)
+    try:
+        yield
+    finally:
+        os.environ.pop(BASELINE_ENV, None)
+        if previous is not None:
+            os.environ[BASELINE_ENV] = previous
 
 
 def build_baseline(con: duckdb.DuckDBPyConnection) -> int | None:

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from revops import paths
+from revops.build_baseline import BASELINE_ENV
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_LANDING = FIXTURES / "tiny_landing"
@@ -69,8 +70,11 @@ def tiny_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace
     return make_workspace(tmp_path, TINY_LANDING, monkeypatch)
 
 
-def run_dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess:
-    """The real dbt CLI on the work.duckdb in `warehouse`, its artifacts in `target`."""
+def run_dbt(
+    args: list[str], warehouse: Path, target: Path, baseline: int | None = None
+) -> subprocess.CompletedProcess:
+    """The real dbt CLI on the work.duckdb in `warehouse`, its artifacts in `target`;
+    `baseline`: the build baseline a nightly refresh would give it (none: a run by hand)."""
     env = {
         **os.environ,
         "REVOPS_WAREHOUSE_DIR": str(warehouse),
@@ -78,6 +82,9 @@ def run_dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.Comple
         "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
         "DO_NOT_TRACK": "1",
     }
+    env.pop(BASELINE_ENV, None)
+    if baseline is not None:
+        env[BASELINE_ENV] = str(baseline)
     return subprocess.run(
         [DBT, *args], cwd=paths.DBT_PROJECT_DIR, env=env, capture_output=True, text=True
     )

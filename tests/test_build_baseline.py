@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from revops.build_baseline import begin_build, build_baseline
+from revops.build_baseline import begin_build, build_baseline, record_published
 from tests.conftest import Workspace, run_dbt
 
 
@@ -55,8 +55,8 @@ def test_a_full_build_trusts_nothing(published_copy):
 KEY_TEST = "primary_key_stg_marketing__touchpoints_touchpoint_id"
 
 
-def _touchpoint_tests(ws: Workspace, target: Path) -> str:
-    ran = run_dbt(["test", "--select", KEY_TEST], ws.warehouse, target)
+def _touchpoint_tests(ws: Workspace, target: Path, baseline: int | None) -> str:
+    ran = run_dbt(["test", "--select", KEY_TEST], ws.warehouse, target, baseline)
     return "pass" if ran.returncode == 0 else ran.stdout
 
 
@@ -77,7 +77,7 @@ def test_nightly_key_tests_check_every_row_of_the_keys_built_since_the_baseline(
         )
     finally:
         con.close()
-    outcome = _touchpoint_tests(ws, target)
+    outcome = _touchpoint_tests(ws, target, baseline)
     assert f"FAIL 1 {KEY_TEST}" in outcome
 
     con = _work(ws)
@@ -89,11 +89,26 @@ def test_nightly_key_tests_check_every_row_of_the_keys_built_since_the_baseline(
         )
     finally:
         con.close()
-    assert _touchpoint_tests(ws, target) == "pass"
+    assert _touchpoint_tests(ws, target, baseline) == "pass"
 
+    # no baseline (dbt run by hand, a full refresh, a nightly after a failure): every row
+    assert f"FAIL 1 {KEY_TEST}" in _touchpoint_tests(ws, target, None)
+
+
+def test_a_dbt_build_by_hand_voids_the_baseline_and_the_publish_record(published_copy, tmp_path):
+    ws = published_copy
     con = _work(ws)
     try:
-        begin_build(con, incremental=False)  # no baseline: every row is tested
+        assert begin_build(con, incremental=True) is not None
+        record_published(con)  # as if that nightly had published
     finally:
         con.close()
-    assert f"FAIL 1 {KEY_TEST}" in _touchpoint_tests(ws, target)
+    ran = run_dbt(["run", "--select", "int_as_of_date"], ws.warehouse, tmp_path / "target")
+    assert ran.returncode == 0, ran.stdout[-2000:]
+    con = _work(ws)
+    try:
+        # the publish after it copies everything; the next nightly trusts nothing
+        assert build_baseline(con) is None
+        assert begin_build(con, incremental=True) is None
+    finally:
+        con.close()

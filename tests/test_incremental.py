@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from revops import paths
+from revops.build_baseline import begin_build, record_published
 from revops.contract import table
 from revops.generator.append import append_days
 from revops.loading import load_table
@@ -97,8 +98,11 @@ def test_a_nightly_refresh_after_one_day_equals_a_full_refresh(
     }
     assert modes == {"raw/success/product_usage": "incremental", "raw/finance/plans": "unchanged"}
     (published,) = result.asset_materializations_for_node("serving__warehouse")
-    # The journey and the crosswalk were updated in the copied serving file, not rewritten.
+    # The journey, the crosswalk and the dims were updated in the copied serving file, not
+    # rewritten.
     assert set(published.metadata["updated_in_place"].value) == {
+        "marts.dim_customers",
+        "marts.dim_people",
         "marts.fct_customer_journey",
         "marts.identity_crosswalk",
     }
@@ -187,7 +191,7 @@ def test_the_nightly_journey_rebuilds_exactly_the_customers_whose_events_changed
 
 
 # The identity models a nightly updates record by record or cluster by cluster, the
-# crosswalk and the journey. Their rows record how far their build read (columns starting with "_"), which
+# crosswalk, the journey and the dims. Their rows record how far their build read (columns starting with "_"), which
 # differs between a nightly and a full rebuild, so that is not compared.
 IDENTITY_MODELS = (
     "intermediate.int_identity_records_normalized",
@@ -200,8 +204,10 @@ IDENTITY_MODELS = (
     "intermediate.int_records_resolved",
     "marts.identity_crosswalk",
     "marts.fct_customer_journey",
+    "marts.dim_customers",
+    "marts.dim_people",
 )
-IDENTITY_BUILD = ["run", "--select", "+fct_customer_journey"]
+IDENTITY_BUILD = ["run", "--select", "+fct_customer_journey", "+dim_customers", "+dim_people"]
 
 
 def _rows_without_stamps(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
@@ -218,12 +224,24 @@ def _rows_without_stamps(con: duckdb.DuckDBPyConnection, table: str) -> list[tup
     return con.execute(f"select {', '.join(columns)} from {table} order by all").fetchall()
 
 
-def _nightly_equals_full_rebuild(nightly: Path, tmp_path: Path, night: int) -> None:
-    """Build the identity models, the crosswalk and the journey of `nightly` incrementally and
-    of a copy in full; compare."""
+def _nightly_equals_full_rebuild(
+    nightly: Path, tmp_path: Path, night: int, after_publish: bool = True
+) -> None:
+    """Build the identity models, the crosswalk, the journey and the dims of `nightly`
+    incrementally and of a copy in full; compare. `after_publish`: the run before built
+    everything and published (the dims rebuild only what the crosswalk changed), else it
+    failed half-way (they rebuild everyone)."""
     full = tmp_path / f"full-{night}"
     shutil.copytree(nightly, full)
-    ran = run_dbt(IDENTITY_BUILD, nightly, tmp_path / "target-nightly")
+    con = duckdb.connect(str(nightly / "work.duckdb"))
+    try:
+        if after_publish:
+            record_published(con)
+        baseline = begin_build(con, incremental=True)
+        assert (baseline is not None) == after_publish
+    finally:
+        con.close()
+    ran = run_dbt(IDENTITY_BUILD, nightly, tmp_path / "target-nightly", baseline)
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
     for model in (
         "intermediate.int_person_keys_extracted",
@@ -231,6 +249,8 @@ def _nightly_equals_full_rebuild(nightly: Path, tmp_path: Path, night: int) -> N
         "intermediate.int_records_resolved",
         "marts.identity_crosswalk",
         "marts.fct_customer_journey",
+        "marts.dim_customers",
+        "marts.dim_people",
     ):
         assert f"incremental model {model}" in ran.stdout
     ran = run_dbt([*IDENTITY_BUILD, "--full-refresh"], full, tmp_path / "target-full")
@@ -238,6 +258,13 @@ def _nightly_equals_full_rebuild(nightly: Path, tmp_path: Path, night: int) -> N
     nightly_con = duckdb.connect(str(nightly / "work.duckdb"), read_only=True)
     full_con = duckdb.connect(str(full / "work.duckdb"), read_only=True)
     try:
+        for dim in ("marts.dim_customers", "marts.dim_people"):
+            rebuilt, rows = nightly_con.execute(
+                "select count(*) filter (where _built_through_load_id = "
+                f"(select max(_built_through_load_id) from {dim})), count(*) from {dim}"
+            ).fetchall()[0]
+            # after a publish only the groups that changed; else every one
+            assert 0 < rebuilt < rows if after_publish else rebuilt == rows, (night, dim)
         for table in IDENTITY_MODELS:
             assert _rows_without_stamps(nightly_con, table) == _rows_without_stamps(
                 full_con, table
@@ -508,7 +535,7 @@ def test_the_nightly_identity_equals_a_full_rebuild_after_updates_deletes_merges
     finally:
         con.close()
 
-    _nightly_equals_full_rebuild(nightly, tmp_path, night=3)
+    _nightly_equals_full_rebuild(nightly, tmp_path, night=3, after_publish=False)
 
 
 def _insert_account(con: duckdb.DuckDBPyConnection, account_id: str, name: str, later: str):

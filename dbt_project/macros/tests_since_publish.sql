@@ -27,18 +27,38 @@
 
 {#- The predicate "built after the baseline" on `relation`, or none without a baseline. -#}
 {% macro built_since_publish(relation) -%}
-    {%- if not execute or target.type != 'duckdb' -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set baseline_relation = adapter.get_relation(relation.database, 'meta', 'build_baseline') -%}
-    {%- if baseline_relation is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set baseline = run_query('select load_id from ' ~ baseline_relation).columns[0].values() -%}
-    {%- if not baseline or baseline[0] is none -%}
+    {%- set baseline = build_baseline() -%}
+    {%- if baseline is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
     {%- set stamp = '_built_through_load_id' if '_built_through_load_id' in columns else '_load_id' -%}
-    {{ return(stamp ~ ' > ' ~ baseline[0]) }}
+    {{ return(stamp ~ ' > ' ~ baseline) }}
+{%- endmacro %}
+
+
+{#- This build's baseline (revops/build_baseline.py): the newest raw load of the last publish
+    when the refresh runs a nightly right after it, passed in REVOPS_BUILD_BASELINE; none
+    otherwise, and in any dbt command run by hand. -#}
+{% macro build_baseline() -%}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set baseline = env_var('REVOPS_BUILD_BASELINE', '') -%}
+    {{ return(baseline | int if baseline else none) }}
+{%- endmacro %}
+
+
+{#- on-run-start: a dbt run or build that the refresh did not give a baseline (one run by
+    hand) changes models outside it, so the next nightly must trust nothing either: the
+    publish record goes, and the baseline the publish reads is null. -#}
+{% macro forget_build_baseline() -%}
+{%- if execute and target.type == 'duckdb' and flags.WHICH in ('run', 'build')
+    and build_baseline() is none %}
+create schema if not exists meta;
+drop table if exists meta.published_through;
+create or replace table meta.build_baseline as select null::bigint as load_id
+{%- else %}
+select 1
+{%- endif %}
 {%- endmacro %}

@@ -11,7 +11,7 @@ from orchestration.assets.raw import WAREHOUSE_POOL
 from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
-from revops.build_baseline import begin_build
+from revops.build_baseline import begin_build, passed_to_dbt
 from revops.paths import dbt_threads, export_environment
 
 
@@ -49,18 +49,23 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # needs a manual --full-refresh.
     incremental = context.run.tags.get(LOAD_MODE_TAG) == "incremental"
     with warehouse.connect() as con:
-        baseline = begin_build(con, incremental)
+        # a subset (some models re-run from the UI) leaves the others as they were: the
+        # next nightly must not take them as built against the last publish
+        baseline = begin_build(con, incremental and not context.is_subset)
     if baseline is not None:
         context.log.info(
             f"tests of big incremental models check the rows built after load {baseline} "
-            "(the last publish); everything else is tested in full"
+            "(the last publish), and the dims rebuild what the crosswalk changed; everything "
+            "else is tested and built in full"
         )
     # Unit tests check the SQL, not the data: they run in CI (tests/test_dbt_unit_tests.py)
     # and during development, not on every refresh (dbt's own advice for production).
     args = ["build", "--exclude-resource-type", "unit_test", "--threads", str(dbt_threads())]
     if not incremental:
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    with passed_to_dbt(baseline):  # the dbt process starts here
+        invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
 
 
 def mart_keys() -> list[AssetKey]:

@@ -1,8 +1,27 @@
 -- One row per resolved person (a human behind leads, contacts, billing contacts, ticket
 -- requesters and survey answers). No name, e-mail or phone: analysts join on person_id.
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        unique_key='person_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_departure_markers('source_records') }}",
+    )
+}}
+
+-- Incremental (the nightly): a person's row depends only on the person's crosswalk
+-- records, so only the people of the records the crosswalk replaced or built are rebuilt
+-- (crosswalk_changes); a person left without records gets a departure marker (a row with
+-- only its person_id), which the delete+insert turns into a deletion. When those people
+-- are not known (the run before failed), every person is rebuilt.
+{%- set people_changed = crosswalk_changes('person_id') if is_incremental() else none %}
 with crosswalk as (
     select * from {{ ref('identity_crosswalk') }}
     where person_id is not null
+    {%- if people_changed %}
+        and person_id in ({{ people_changed }})
+    {%- endif %}
 ),
 
 -- one pass over the crosswalk: the person's records per company (none: customer_id null);
@@ -33,9 +52,16 @@ final as (
         cast(sum(billing_records) as bigint) as billing_records,
         cast(sum(tickets) as bigint) as tickets,
         cast(sum(nps_answers) as bigint) as nps_answers,
-        cast(sum(source_records) as bigint) as source_records
+        cast(sum(source_records) as bigint) as source_records,
+        {{ newest_load_id(identity_raw_sources() + crosswalk_child_sources()) }}
+            as _built_through_load_id
     from person_company_records
     group by person_id
 )
 
 select * from final
+{%- if is_incremental() %}
+union all by name
+select person_id from {{ this if not people_changed else '(' ~ people_changed ~ ')' }} as before
+where person_id not in (select person_id from final)
+{%- endif %}

@@ -8,7 +8,8 @@
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
         unique_key=['source_system', 'source_table', 'source_record_id'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete+insert_logged',
+        changes_logged=['customer_id', 'person_id'],
         on_schema_change='fail',
         pre_hook="{{ keep_join_build_sides() }}",
         post_hook=[
@@ -21,7 +22,9 @@
 -- Incremental (the nightly): only the records whose row may have changed since this
 -- model's last build are built again (crosswalk_records_to_build), each replacing its row;
 -- a departure marker (match_rule null) per such record removes a record that is gone. The
--- CTEs below then read only those records and the parents and people they need.
+-- CTEs below then read only those records and the parents and people they need. The
+-- customers and people of the rows replaced and built are logged (changes_log.sql): the
+-- dims rebuild only those.
 {%- if is_incremental() %}
 with {{ crosswalk_records_to_build() }},
 
