@@ -270,3 +270,10 @@
 {% macro replace_snapshot_partition(column) -%}
     {{ return([column] if target.type == 'spark' else none) }}
 {%- endmacro %}
+
+{#- The hint for a CTE read more than once that DuckDB should inline into each read instead
+    of materialising it: a copy of a big relation (the crosswalk, ~22 M rows at scale l) costs
+    more than reading it again with each read's own filters. Spark inlines CTEs anyway. -#}
+{% macro inlined() -%}
+{{ 'not materialized' if target.type == 'duckdb' }}
+{%- endmacro %}

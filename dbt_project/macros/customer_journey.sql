@@ -83,12 +83,25 @@ records_changed as (
     where subscription_id in (select subscription_id from subscriptions_touched)
 ),
 
+-- the records' ids first: a semi join on one column, which DuckDB also pushes into the
+-- scans, narrows the 22 M crosswalk and 27 M journey rows at l before the three-column one
+-- (the nightly journey at l: 8.5 -> 6.3 s)
+changed_ids as materialized (
+    select distinct source_record_id from records_changed
+),
+
 changed_customers as (
-    select customer_id from {{ ref('identity_crosswalk') }}
+    select customer_id from (
+        select * from {{ ref('identity_crosswalk') }}
+        where customer_id is not null
+            and source_record_id in (select source_record_id from changed_ids)
+    ) as candidates
     semi join records_changed using (source_system, source_table, source_record_id)
-    where customer_id is not null
     union
-    select customer_id from {{ this }}
+    select customer_id from (
+        select * from {{ this }}
+        where source_record_id in (select source_record_id from changed_ids)
+    ) as candidates
     semi join records_changed using (source_system, source_table, source_record_id)
 )
 {%- endmacro %}
@@ -130,6 +143,16 @@ changed_customers as (
 {%- endmacro %}
 
 
+{#- Filtered to `customers`: a source's rows that are records of `crosswalk` (the records of
+    those customers), so that only their events are built and joined (a semi join on the
+    record id; the nightly journey at l: 13.4 -> 8.5 s). -#}
+{% macro linked_records_only(customers, key, source_table) -%}
+{%- if customers %}
+    where {{ key }} in (select source_record_id from crosswalk where source_table = '{{ source_table }}')
+{%- endif %}
+{%- endmacro %}
+
+
 {#- The query of int_journey_events_linked: every journey event of a record the crosswalk
     links to a customer, or only those of `customers` (a relation or CTE of customer_id). -#}
 {% macro journey_events_linked(customers=none) -%}
@@ -145,38 +168,47 @@ with crosswalk as {% if customers %}materialized {% endif %}(
 
 touchpoints as (
     select * from {{ ref('stg_marketing__touchpoints') }}
+    {{- linked_records_only(customers, 'touchpoint_id', 'touchpoints') }}
 ),
 
 leads as (
     select * from {{ ref('stg_marketing__leads') }}
+    {{- linked_records_only(customers, 'lead_id', 'leads') }}
 ),
 
 opportunities as (
     select * from {{ ref('stg_sales__opportunities') }}
+    {{- linked_records_only(customers, 'opportunity_id', 'opportunities') }}
 ),
 
 stage_history as (
     select * from {{ ref('stg_sales__opportunity_stage_history') }}
+    {{- linked_records_only(customers, 'opportunity_id', 'opportunities') }}
 ),
 
 quotes as (
     select * from {{ ref('stg_sales__quotes') }}
+    {{- linked_records_only(customers, 'quote_id', 'quotes') }}
 ),
 
+-- every event: an event's MRR change is against its subscription's previous event
 subscription_events as (
     select * from {{ ref('int_subscription_events_priced') }}
 ),
 
 invoices as (
     select * from {{ ref('stg_finance__invoices') }}
+    {{- linked_records_only(customers, 'invoice_id', 'invoices') }}
 ),
 
 tickets as (
     select * from {{ ref('stg_success__tickets') }}
+    {{- linked_records_only(customers, 'ticket_id', 'tickets') }}
 ),
 
 nps_responses as (
     select * from {{ ref('stg_success__nps_responses') }}
+    {{- linked_records_only(customers, 'response_id', 'nps_responses') }}
 ),
 
 -- event rows before the customer is attached: (source table, its record, what happened)

@@ -12,7 +12,7 @@ classified as (
     select * from {{ ref('int_opportunities_classified') }}
 ),
 
-crosswalk as (
+crosswalk as {{ inlined() }} (
     select * from {{ ref('identity_crosswalk') }}
 ),
 

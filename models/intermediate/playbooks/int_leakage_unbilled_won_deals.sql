@@ -13,7 +13,7 @@ events as (
     select * from {{ ref('stg_finance__subscription_events') }}
 ),
 
-crosswalk as (
+crosswalk as {{ inlined() }} (
     select * from {{ ref('identity_crosswalk') }}
 ),
 

@@ -18,8 +18,8 @@
 -- month, and the region of its country. Only customers for which one of these may have
 -- changed are rebuilt (customers_changed); a customer left without records gets a
 -- departure marker (a row with only its customer_id) that the delete+insert turns into a
--- deletion. When the crosswalk's changes are not known (the run before failed), every
--- customer is rebuilt.
+-- deletion. When the crosswalk's changes are not known (after a failed run, or in a dbt run
+-- by hand), every customer is rebuilt.
 {%- set crosswalk_changed = crosswalk_changes('customer_id') if is_incremental() else none %}
 with accounts as (
     select * from {{ ref('stg_sales__accounts') }}

@@ -14,7 +14,7 @@
 -- records, so only the people of the records the crosswalk replaced or built are rebuilt
 -- (crosswalk_changes); a person left without records gets a departure marker (a row with
 -- only its person_id), which the delete+insert turns into a deletion. When those people
--- are not known (the run before failed), every person is rebuilt.
+-- are not known (after a failed run, or in a dbt run by hand), every person is rebuilt.
 {%- set people_changed = crosswalk_changes('person_id') if is_incremental() else none %}
 with crosswalk as (
     select * from {{ ref('identity_crosswalk') }}

@@ -23,7 +23,7 @@ invoices as (
     select * from {{ ref('stg_finance__invoices') }}
 ),
 
-crosswalk as (
+crosswalk as {{ inlined() }} (
     select * from {{ ref('identity_crosswalk') }}
 ),
 
