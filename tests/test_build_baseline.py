@@ -112,3 +112,44 @@ def test_a_dbt_build_by_hand_voids_the_baseline_and_the_publish_record(published
         assert begin_build(con, incremental=True) is None
     finally:
         con.close()
+
+
+PERSON_TEST = "relationships_identity_crosswalk_person_id__person_id__ref_dim_people_"
+
+
+def test_the_nightly_person_relationship_test_checks_the_people_the_crosswalk_changed(
+    published_copy, tmp_path
+):
+    ws = published_copy
+    con = _work(ws)
+    try:
+        baseline = begin_build(con, incremental=True)
+        # a person that dim_people lost, whose crosswalk rows no build touched since
+        person, rows = con.execute(
+            "select min(person_id), count(*) filter (where person_id = (select min(person_id) "
+            "from marts.identity_crosswalk)) from marts.identity_crosswalk"
+        ).fetchall()[0]
+        con.execute("delete from marts.dim_people where person_id = ?", [person])
+        con.execute(
+            "create or replace table meta.identity_crosswalk__changes as "
+            "select 'x' as invocation_id, null as customer_id, ? as person_id",
+            [person],
+        )
+    finally:
+        con.close()
+
+    def tested(baseline: int | None) -> str:
+        ran = run_dbt(["test", "--select", PERSON_TEST], ws.warehouse, tmp_path / "t", baseline)
+        return "pass" if ran.returncode == 0 else ran.stdout
+
+    # the crosswalk changed the person: its rows are checked
+    assert f"FAIL {rows} {PERSON_TEST}" in tested(baseline)
+    con = _work(ws)
+    try:
+        con.execute("delete from meta.identity_crosswalk__changes")
+    finally:
+        con.close()
+    # it did not: dim_people did not rebuild the person, the nightly skips its rows
+    assert tested(baseline) == "pass"
+    # no baseline: every row
+    assert f"FAIL {rows} {PERSON_TEST}" in tested(None)

@@ -15,7 +15,12 @@ create schema if not exists {{ target.database }}.meta;
 create or replace table {{ changes_log(target) }} as
 select distinct '{{ invocation_id }}' as invocation_id, {{ columns }}
 from (
-    select {{ columns }} from {{ target }} semi join {{ source }} using ({{ key | join(', ') }})
+    -- the record ids first (one column, pushed into the scan), then the whole key
+    select {{ columns }} from (
+        select * from {{ target }}
+        where {{ key[-1] }} in (select {{ key[-1] }} from {{ source }})
+    ) as replaced
+    semi join {{ source }} using ({{ key | join(', ') }})
     union all
     select {{ columns }} from {{ source }}
     -- a row of nulls: an empty build still says which invocation wrote the log

@@ -1,7 +1,7 @@
 -- No fan-out, nothing dropped: every event-bearing source record the crosswalk links to a
 -- customer appears in the journey exactly as often as it has events of that type.
 -- Returns (table, expected, actual) where they differ; a table without events expects 0.
-with crosswalk as (
+with crosswalk as {{ inlined() }} (
     select * from {{ ref('identity_crosswalk') }}
     where customer_id is not null
 ),

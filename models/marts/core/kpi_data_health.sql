@@ -30,15 +30,16 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
--- which kinds of record each company holds. The crosswalk is read by name here and below:
--- a CTE read twice is materialised whole by DuckDB (a copy of every record)
+-- whether each company holds a CRM account or a billing customer (a company with neither
+-- has no row). The crosswalk is read by name here and below: a CTE read twice is
+-- materialised whole by DuckDB (a copy of every record)
 company_holds as (
     select
         customer_id,
         bool_or(source_table = 'accounts') as has_account,
         bool_or(source_table = 'customers') as has_billing_customer
     from {{ ref('identity_crosswalk') }}
-    where customer_id is not null
+    where customer_id is not null and source_table in ('accounts', 'customers')
     group by customer_id
 ),
 
