@@ -38,11 +38,11 @@ from (
 
 
 {#- A query of the values of `column` whose identity_crosswalk rows changed since this model
-    was built, or none when that is not known. It is known in a nightly after a publish
-    (meta.build_baseline is set: the previous run built every model, this one, and the
-    crosswalk since then only in this run's dbt invocation): the crosswalk's log of this
-    invocation. Otherwise (a failed run before, a dbt run by hand) the caller rebuilds
-    every group. -#}
+    was built, or none when that is not known. It is known in a nightly right after a
+    publish (the refresh passed a build baseline: the previous run built every model, this
+    one included, and the crosswalk was built since only in this dbt invocation): the
+    crosswalk's log of this invocation. Otherwise (a failed run before, a dbt run by hand)
+    the caller rebuilds every group. -#}
 {% macro crosswalk_changes(column) -%}
 {%- if build_baseline() is none -%}
     {{ return(none) }}
