@@ -202,7 +202,8 @@ def _query_seconds(serving: Path) -> dict[str, float]:
 
 def engine_floor(landing: Path, run_dir: Path, scratch: Path) -> dict[str, float]:
     """The same work without orchestration: load with the same loader, run every model's
-    compiled SQL and every dbt test in dependency order, copy the marts to a new file."""
+    compiled SQL (a table, or a view where dbt makes one) and every dbt test in dependency
+    order, copy the marts to a new file."""
     from revops.contract import TABLES
     from revops.loading import load_table
 
@@ -211,7 +212,9 @@ def engine_floor(landing: Path, run_dir: Path, scratch: Path) -> dict[str, float
     order = _topological(nodes)
     database = scratch / "floor.duckdb"
     database.unlink(missing_ok=True)
-    con = duckdb.connect(str(database), config={"preserve_insertion_order": False})
+    # as in the refresh: the loads keep the files' row order (the loader numbers rows by
+    # it), dbt's profile lets the models' queries drop it
+    con = duckdb.connect(str(database))
     # the compiled SQL names the database dbt wrote ("work"); this file answers to it
     con.execute("set TimeZone = 'UTC'")
     floor: dict[str, float] = {}
@@ -222,6 +225,7 @@ def engine_floor(landing: Path, run_dir: Path, scratch: Path) -> dict[str, float
             load_table(con, landing, table)
         floor["load raw"] = time.perf_counter() - began
 
+        con.execute("set preserve_insertion_order = false")
         began = time.perf_counter()
         for unique_id in order:
             node = nodes[unique_id]
@@ -234,7 +238,8 @@ def engine_floor(landing: Path, run_dir: Path, scratch: Path) -> dict[str, float
                 )
             elif node["resource_type"] == "model":
                 sql = node["compiled_code"].replace('"work".', "")
-                con.execute(f"create or replace table {relation} as {sql}")
+                kind = "view" if node["config"]["materialized"] == "view" else "table"
+                con.execute(f"create or replace {kind} {relation} as {sql}")
         floor["dbt build"] = time.perf_counter() - began
 
         began = time.perf_counter()
