@@ -97,6 +97,18 @@ def test_fractional_value_in_an_integer_column_is_rejected(landing, con):
         load_table(con, landing, table("success", "product_usage"))
 
 
+def test_of_several_bad_columns_the_first_in_contract_order_is_named(landing, con):
+    # one scan counts every column's bad values; the message still names the first column
+    path = landing / "sales/opportunities/part-00000.csv"
+    _edit(path, "2025-02-10,true,false,omitted", "2025-02-10,maybe,false,omitted")
+    _edit(path, "500.00,USD,2025-02-01T10:00:00+00:00,2025-02-10", "500.00,USD,soon,2025-02-30")
+    with pytest.raises(ContractViolation) as error:
+        load_table(con, landing, OPPORTUNITIES)
+    message = str(error.value)
+    assert "column:  created_at" in message
+    assert "row 3: 'soon'" in message
+
+
 def test_missing_column_is_named(landing, con):
     path = landing / "sales/opportunities/part-00001.csv"
     text = path.read_text().replace(",loss_reason", ",reason_for_loss", 1)
