@@ -1,18 +1,49 @@
 {#- The contract's "newest row wins": within a key, the greatest updated_at (where the
     table has one), then the later file, then the later row in the file. -#}
 {% macro newest_row_wins(relation, key_columns, has_updated_at=false) -%}
+    {{ return(adapter.dispatch('newest_row_wins', 'revops')(relation, key_columns, has_updated_at)) }}
+{%- endmacro %}
+
+{% macro newest_row_order(has_updated_at) -%}
+{% if has_updated_at %}updated_at desc nulls last, {% endif %}_source_file desc, _source_row desc
+{%- endmacro %}
+
+{% macro default__newest_row_wins(relation, key_columns, has_updated_at) -%}
 select ranked.*
 from (
     select
         landed.*,
         row_number() over (
             partition by {{ key_columns | join(', ') }}
-            order by
-                {% if has_updated_at %}updated_at desc nulls last,{% endif %}
-                _source_file desc,
-                _source_row desc
+            order by {{ newest_row_order(has_updated_at) }}
         ) as newest_rank
     from {{ relation }} as landed
+) as ranked
+where newest_rank = 1
+{%- endmacro %}
+
+{#- On DuckDB only the rows of keys landed more than once are ranked: a hash group by finds
+    those keys, the other rows pass as they are (at m the product usage staging, 5.2 M rows
+    with few repeats, 2.1 -> 1.6 s). Keys are never null: the loader rejects a null key. -#}
+{% macro duckdb__newest_row_wins(relation, key_columns, has_updated_at) -%}
+{%- set keys = key_columns | join(', ') -%}
+with repeated_keys as (
+    select {{ keys }} from {{ relation }} group by {{ keys }} having count(*) > 1
+)
+
+select landed.*, 1 as newest_rank
+from {{ relation }} as landed
+anti join repeated_keys using ({{ keys }})
+union all
+select ranked.*
+from (
+    select
+        landed.*,
+        row_number() over (
+            partition by {{ keys }} order by {{ newest_row_order(has_updated_at) }}
+        ) as newest_rank
+    from {{ relation }} as landed
+    semi join repeated_keys using ({{ keys }})
 ) as ranked
 where newest_rank = 1
 {%- endmacro %}

@@ -1,6 +1,7 @@
--- The dialect macros (macros/cross_engine.sql, usd.sql, connected_components.sql) give the
--- same answers on every engine: each case renders the macro on literals and compares the
--- result, as text, with the expected value. Returns the cases that differ.
+-- The dialect macros (macros/cross_engine.sql, usd.sql, connected_components.sql,
+-- newest_row_wins.sql) give the same answers on every engine: each case renders the macro
+-- on literals and compares the result, as text, with the expected value. Returns the cases
+-- that differ.
 with edges as (
     select node_a, node_b
     from (values ('a', 'b'), ('c', 'b'), ('d', 'e'), ('f', 'f')) as edge_list (node_a, node_b)
@@ -17,6 +18,25 @@ scores as (
         (9, date '2026-01-05', 'r1'),
         (5, date '2026-01-05', 'r2')
     ) as answers (score, responded_at, response_id)
+),
+
+-- per key: the later updated_at wins (k1), a dated row beats an undated one (k2), a key
+-- landed once stays (k3), then the later file (k4)
+landed_rows as (
+    select row_key, updated_at, _source_file, _source_row, row_value
+    from (values
+        ('k1', timestamp '2026-01-02 00:00:00', 'a.csv', 1, 'old'),
+        ('k1', timestamp '2026-01-03 00:00:00', 'a.csv', 2, 'new'),
+        ('k2', null, 'b.csv', 1, 'undated'),
+        ('k2', timestamp '2026-01-01 00:00:00', 'a.csv', 5, 'dated'),
+        ('k3', timestamp '2026-01-01 00:00:00', 'a.csv', 3, 'only'),
+        ('k4', timestamp '2026-01-01 00:00:00', 'a.csv', 9, 'a9'),
+        ('k4', timestamp '2026-01-01 00:00:00', 'b.csv', 1, 'b1')
+    ) as landed (row_key, updated_at, _source_file, _source_row, row_value)
+),
+
+newest_rows as (
+    {{ newest_row_wins('landed_rows', ['row_key'], has_updated_at=true) }}
 ),
 
 cases as (
@@ -77,6 +97,13 @@ cases as (
     select 'tuple_key', cast(max_by(score, {{ tuple_key(['responded_at', 'response_id']) }}) as string),
         '5'
     from scores
+    union all
+    select 'newest_row_wins', cast(count(*) as string) || ':'
+        || max(case when row_key = 'k1' then row_value end) || ','
+        || max(case when row_key = 'k2' then row_value end) || ','
+        || max(case when row_key = 'k3' then row_value end) || ','
+        || max(case when row_key = 'k4' then row_value end), '4:new,dated,only,b1'
+    from newest_rows
     union all
     select 'connected_components',
         cast(count(distinct component) as string) || ':'
