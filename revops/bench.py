@@ -557,9 +557,15 @@ def _fixed_cost_lines(r: dict) -> list[str]:
     stages = ", ".join(
         f"{name} {seconds:.1f} s" for name, seconds in sorted(fixed["stages"].items())
     )
+    data_work = r["refresh"]["seconds"] - fixed["seconds"]
+    floor = sum(r["floor"].values())
     return [
         f"fixed cost (full refresh of the tiny fixture, almost no data): {fixed['seconds']:.1f} s"
         f" ({stages}); dbt parse after a code change {r.get('dbt_parse_seconds', 0):.1f} s "
         "(not part of any refresh)",
+        "",
+        f"beyond the fixed cost the full refresh spends {data_work:.1f} s on data, "
+        f"{data_work / floor:.1f}x the floor's {floor:.1f} s: a full refresh needs about "
+        f"the fixed cost plus the floor ({fixed['seconds'] + floor:.1f} s here)",
         "",
     ]

@@ -34,3 +34,5 @@ def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
     table = (tmp_path / "bench-xs.md").read_text()
     assert "| **full refresh, wall** |" in table and "| after --append-days 1 |" in table
     assert "fixed cost (full refresh of the tiny fixture" in table
+    data_work = result["refresh"]["seconds"] - fixed["seconds"]
+    assert f"the full refresh spends {data_work:.1f} s on data" in table
