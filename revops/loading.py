@@ -386,8 +386,8 @@ def _check_values(
 def _check_keys(
     con: duckdb.DuckDBPyConnection, table: Table, path: Path, source: str, parsed: dict[str, str]
 ) -> None:
-    """No key repeats inside the file: a grouped probe first (a window over every row cost
-    twice as much), the rows of the repeated keys only when there are some."""
+    """No key repeats inside the file: a grouped probe first (cheaper than the window that
+    lists the repeats), the rows of the repeated keys only when there are some."""
     keys = ", ".join(_quote(k) for k in table.key)
     typed = f"(select _row, {', '.join(f'{parsed[k]} as {_quote(k)}' for k in table.key)} from {source})"
     repeated = con.execute(

@@ -23,8 +23,9 @@ where newest_rank = 1
 {%- endmacro %}
 
 {#- On DuckDB only the rows of keys landed more than once are ranked: a hash group by finds
-    those keys, the other rows pass as they are (at m the product usage staging, 5.2 M rows
-    with few repeats, 2.1 -> 1.6 s). Keys are never null: the loader rejects a null key. -#}
+    those keys, the other rows pass as they are (the product usage staging, with few
+    repeats: 2.1 -> 1.6 s at m, 24 -> 13 s at l). Keys are never null: the loader rejects a
+    null key. -#}
 {% macro duckdb__newest_row_wins(relation, key_columns, has_updated_at) -%}
 {%- set keys = key_columns | join(', ') -%}
 with repeated_keys as (
