@@ -413,10 +413,13 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
             )
             if code:
                 raise RuntimeError(f"nightly refresh failed, see {log}")
+            # With nothing new the refresh stops before Dagster: no run, no stages.
+            ran = "nothing new:" not in log.read_text()
             result["nightly"][label] = {
                 "seconds": seconds,
                 "peak_bytes": peak,
-                "stages": _stage_seconds(_stage_steps(home)),
+                "ran": ran,
+                "stages": _stage_seconds(_stage_steps(home)) if ran else {},
             }
         finished = True
     except Exception as exc:

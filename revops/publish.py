@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from revops import published_inputs
 from revops.paths import duckdb_memory_limit
 
 PUBLISHED_SCHEMAS = ("marts",)
@@ -107,6 +108,7 @@ def publish(
             _record_refresh(con, serving_db, run_id, as_of, len(tables))
             _record_watermarks(con, listed)
             _store_semantic_manifest(con, semantic_manifest)
+            published_inputs.record(con)
             con.execute("detach work")
             con.execute("checkpoint")
         finally:

@@ -6,12 +6,19 @@ import os
 import time
 
 from revops import paths
+from revops.published_inputs import remember_check, unchanged_since_publish
 from revops.run_report import PID_TAG, fail_abandoned_runs, failure_lines
 from revops.summary import print_summary
 
 
 def run_refresh(job_name: str = "full_refresh") -> int:
     paths.prepare_dagster_home()
+    if job_name == "nightly_refresh":
+        nothing_new = unchanged_since_publish(paths.landing_dir(), paths.serving_db())
+        if nothing_new:
+            remember_check(paths.warehouse_dir(), nothing_new)
+            print(nothing_new)
+            return 0
     print(f"loading the Dagster definitions (DAGSTER_HOME={paths.dagster_home()}) ...", flush=True)
     from dagster import DagsterInstance
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from revops import paths
+from revops.published_inputs import last_check
 from revops.run_report import failure_lines
 
 RECENT_RUNS = 5
@@ -44,6 +45,10 @@ def _print_published(serving) -> None:
     print(f"  ({age.total_seconds() / 3600:.1f} h ago); data as of {as_of}")
     for name, rows in counts:
         print(f"  marts.{name:<38} {rows:>12,} rows")
+    check = last_check(paths.warehouse_dir())
+    if check and datetime.fromisoformat(check["checked_at"]).replace(tzinfo=None) > published_at:
+        checked_at = datetime.fromisoformat(check["checked_at"])
+        print(f"  last nightly check at {checked_at:%Y-%m-%d %H:%M} UTC: {check['message']}")
 
 
 def _print_runs() -> None:

@@ -29,7 +29,10 @@ def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
     assert result["dbt_parse_seconds"] > 0
     nightly = result["nightly"]
     assert set(nightly) == {"nothing new", "after --append-days 1"}
-    assert all(n["seconds"] > 0 and "dbt build" in n["stages"] for n in nightly.values())
+    # nothing new since the publish: no Dagster run at all; one appended day: a real run
+    assert not nightly["nothing new"]["ran"] and nightly["nothing new"]["stages"] == {}
+    appended = nightly["after --append-days 1"]
+    assert appended["ran"] and "dbt build" in appended["stages"]
     assert set(result["queries"]) >= {"monthly revenue KPIs", "metric query (semantic layer)"}
     table = (tmp_path / "bench-xs.md").read_text()
     assert "| **full refresh, wall** |" in table and "| after --append-days 1 |" in table
