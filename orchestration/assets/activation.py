@@ -2,7 +2,6 @@
 failed check stops the publish and, with it, everything here), and act on what was
 published. One asset per destination shows its last delivery in the Dagster UI."""
 
-
 import logging
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
