@@ -276,6 +276,12 @@ def test_an_alert_fires_once_and_clears_once(published_copy, tmp_path, monkeypat
         run_activation()
         publish_again(ws.serving)  # still down: no second message
         run_activation()
+        page = _dashboard_page()
+        assert _metric(page, "Open alerts") == "1"
+        (shown,) = page.dataframe[0].value.to_dict("records")
+        assert shown["alert"] == "mrr_down" and shown["value"] == pytest.approx(-0.2)
+        delivered = page.dataframe[-1].value
+        assert list(delivered["status"]) == ["delivered"] and "FIRING" in delivered["message"][0]
         publish_again(
             ws.serving, f"update marts.kpi_revenue_monthly set mrr_usd = 490 where month = {latest}"
         )
@@ -291,6 +297,22 @@ def test_an_alert_fires_once_and_clears_once(published_copy, tmp_path, monkeypat
     state = json.loads((ws.warehouse / "outbox" / "state.json").read_text())
     assert state["alerts"]["open"] == {}
     assert [e["event"] for e in state["alerts"]["events"]] == ["firing", "cleared"]
+
+
+def _dashboard_page():
+    from streamlit.testing.v1 import AppTest
+
+    from revops import paths
+
+    app = AppTest.from_file(str(paths.REPO_ROOT / "revops/dashboard/app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("views/activation.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _metric(page, label: str) -> str:
+    return next(m.value for m in page.metric if m.label == label)
 
 
 def test_config_errors_name_the_key_and_a_missing_secret_names_the_variable(
@@ -320,6 +342,19 @@ def test_outbox_help_names_the_subcommands():
     help_text = build_parser()._subparsers._group_actions[0].choices["outbox"].format_help()
     for word in ("list", "retry", "clear", CONFIG_ENV):
         assert word in help_text
+
+
+def test_the_example_config_reads_and_its_rules_evaluate(tiny_published):
+    from revops.activation.alerts import read_rules
+    from revops.activation.config import EXAMPLE_CONFIG
+
+    ws, _ = tiny_published
+    config = load_config(EXAMPLE_CONFIG)
+    assert [d.type for d in config.destinations] == ["webhook", "email"]
+    readings = {r.rule: r for r in read_rules(ws.serving, config.alerts)}
+    assert readings["forecast_accuracy_low"].value == pytest.approx(0.9583, abs=1e-4)
+    assert readings["unlinked_records"].value == 0
+    assert readings["mrr_down_month_over_month"].value == 0
 
 
 def test_destination_assets_follow_the_config(tmp_path):
