@@ -34,9 +34,8 @@ def deliver(
     outbox = Outbox(config.outbox_dir)
     report = DeliveryReport(destination.name)
     with outbox.locked():
-        waiting = outbox.pending(destination.name) + outbox.dead_letters(destination.name)
         down = None  # the error of a destination that failed every attempt in this pass
-        for message_id in dict.fromkeys(waiting):
+        for message_id in outbox.waiting(destination.name):
             if outbox.was_sent(destination.name, message_id):
                 outbox.drop(destination.name, message_id)
                 report.skipped_already_sent += 1

@@ -95,6 +95,11 @@ class Outbox:
     def dead_letters(self, destination: str) -> list[str]:
         return self._ids(self.root / "dead_letter" / destination, ".json")
 
+    def waiting(self, destination: str) -> list[str]:
+        """Pending and dead-lettered messages together, oldest first."""
+        ids = set(self.pending(destination)) | set(self.dead_letters(destination))
+        return sorted(ids, key=lambda i: (self._created(i), i))
+
     def dead_letter(self, destination: str, message_id: str) -> dict:
         path = self.root / "dead_letter" / destination / f"{message_id}.json"
         return json.loads(path.read_text())

@@ -56,6 +56,11 @@ def _list(config: ActivationConfig, outbox: Outbox, only: list[str] | None) -> i
 
 
 def _retry(config: ActivationConfig, chosen) -> int:
+    if not chosen:
+        print(
+            f"no destination in {config.where()}: nothing to deliver (see activation.example.yml)"
+        )
+        return 0
     failed = 0
     for destination in chosen:
         report = deliver(config, destination, progress=print)

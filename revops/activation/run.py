@@ -119,7 +119,7 @@ def activate_alerts(
         for event in events:
             message = alert_message(event)
             result.queued_for[message["id"]] = outbox.queue(message, _wanting(config, "alerts"))
-            progress(message["subject"] + f" ({event['period']}: {event['value']})")
+            progress(" ".join(message["text"].splitlines()[:2]))
         state["alerts"]["open"] = still_open
         state["alerts"]["events"] = state["alerts"]["events"] + events
         state["alerts"]["last_evaluated"] = {
