@@ -366,3 +366,17 @@ def test_destination_assets_follow_the_config(tmp_path):
     keys = {key for a in activation_assets(config) for key in a.keys}
     assert AssetKey(["activation", "destination", "team-mail"]) in keys
     assert AssetKey(["activation", "destination", "slack"]) in keys
+
+
+def test_a_slack_webhook_gets_the_text_alone(tmp_path, monkeypatch):
+    from revops.activation.config import Destination
+    from revops.activation.senders import send
+
+    config = load_config(write_config(tmp_path / "a.yml", None))
+    slack = Destination(name="slack", type="webhook", send=("alerts",), url_env=WEBHOOK_ENV)
+    message = {"id": "m1", "payload": {"text": "hello", "revops": {"rows": [1]}}}
+    with webhook_receiver() as hook:
+        monkeypatch.setenv(WEBHOOK_ENV, hook.url)
+        send(config, slack, message, tmp_path)
+        send(config, Destination(**{**vars(slack), "include_rows": False}), message, tmp_path)
+    assert [r["json"] for r in hook.received] == [message["payload"], {"text": "hello"}]
