@@ -329,6 +329,15 @@ def test_config_errors_name_the_key_and_a_missing_secret_names_the_variable(
     bad.write_text("destinations:\n  - {name: x, type: webhook, url: http://x}\n")
     with pytest.raises(ActivationConfigError, match=r"destinations\[0\]\.url: unknown key"):
         load_config(bad)
+    # in a run, the activation step fails with the same words (after the publish)
+    monkeypatch.setenv(CONFIG_ENV, str(bad))
+    with DagsterInstance.ephemeral() as instance:
+        failed = materialize(activation_assets(), instance=instance, raise_on_error=False)
+    assert not failed.success
+    (failure,) = [
+        e.step_failure_data.error for e in failed.all_events if e.event_type_value == "STEP_FAILURE"
+    ][:1]
+    assert "destinations[0].url: unknown key" in failure.cause.message
     monkeypatch.setenv(CONFIG_ENV, str(write_config(tmp_path / "a.yml", None)))
     monkeypatch.delenv(WEBHOOK_ENV, raising=False)
     publish_again(published_copy.serving, UPSELL)

@@ -80,3 +80,20 @@ def _clear(outbox: Outbox, only: list[str] | None, include_pending: bool) -> int
             outbox.drop(name, message_id)
         print(f"{name}: dropped {len(dropped)} message(s) without delivering them")
     return 0
+
+
+def print_outbox_note() -> None:
+    """After a refresh: say so when messages wait in the dead letter (the run still succeeded:
+    the warehouse was published; delivery is retried by the next run or by hand)."""
+    try:
+        config = load_config()
+    except ActivationConfigError:
+        return
+    outbox = Outbox(config.outbox_dir)
+    dead = {n: len(outbox.dead_letters(n)) for n in outbox.destinations_seen()}
+    if any(dead.values()):
+        waiting = ", ".join(f"{n}: {count}" for n, count in dead.items() if count)
+        print(
+            f"\nNot delivered ({waiting} message(s) in the dead letter): `revops outbox list` "
+            "says why, `revops outbox retry` sends them again."
+        )
