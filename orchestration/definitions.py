@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
+from orchestration.assets.activation import activation_assets, configured_destinations
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.publish import serving_warehouse
 from orchestration.assets.raw import raw_assets
@@ -15,7 +16,12 @@ from orchestration.schedules import nightly_schedule
 from orchestration.sensors import landing_sensor
 
 defs = Definitions(
-    assets=[*raw_assets, dbt_models, serving_warehouse],
+    assets=[
+        *raw_assets,
+        dbt_models,
+        serving_warehouse,
+        *activation_assets(configured_destinations()),
+    ],
     asset_checks=gx_checks,
     jobs=[full_refresh_job, nightly_refresh_job],
     schedules=[nightly_schedule],

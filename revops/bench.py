@@ -154,6 +154,8 @@ def _stage_steps(dagster_home: Path) -> list[tuple[str, float, float]]:
             stage = "load raw"
         elif step == "dbt_models":
             stage = "dbt build"
+        elif step.startswith("activation__"):
+            stage = "activation"
         else:
             stage = "publish"
         steps.append((stage, began, end.get(step, began)))
@@ -333,6 +335,13 @@ def _topological(nodes: dict) -> list[str]:
     return done
 
 
+def _no_delivery_config(scratch: Path) -> Path:
+    """An activation config with no destination and no alert: CRM files only."""
+    config = scratch / "activation.yml"
+    config.write_text("# the bench writes CRM change files and delivers nothing\n")
+    return config
+
+
 def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"revops-bench-{scale}-{os.getpid()}"
@@ -347,6 +356,8 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
         "DAGSTER_HOME": str(home),
         "DBT_TARGET_PATH": target,
         "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
+        # synthetic changes must never reach the destinations of a real activation.yml
+        "REVOPS_ACTIVATION_CONFIG": str(_no_delivery_config(scratch)),
     }
     revops = str(Path(sys.executable).with_name("revops"))
     result: dict = {

@@ -228,6 +228,12 @@ def _cmd_export_raw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    from revops.activation.outbox_command import run_outbox
+
+    return run_outbox(args.outbox_command, args.destination, getattr(args, "pending", False))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="revops",
@@ -417,6 +423,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     docs.add_argument("--no-serve", action="store_true", help="only build the docs")
     docs.set_defaults(func=_cmd_docs)
+
+    from revops.activation.config import CONFIG_ENV, OUTBOX_ENV
+
+    box = sub.add_parser(
+        "outbox",
+        help="list, retry or clear the activation messages (CRM changes, KPI alerts)",
+        description="After each publish the refresh writes the playbook changes as Salesforce "
+        "and HubSpot import files to the outbox and queues messages for the webhooks and "
+        "mailboxes of activation.yml. What a destination did not accept after its retries "
+        "waits in the dead letter until `retry` delivers it (once) or `clear` drops it.",
+        epilog=f"Config: ${CONFIG_ENV} or activation.yml at the repository root (example: "
+        f"activation.example.yml); outbox: its outbox_dir, else ${OUTBOX_ENV}, else "
+        "<warehouse>/outbox. Docs: docs/activation.md.",
+    )
+    box_sub = box.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    for action, text in (
+        ("list", "per destination: pending and dead-lettered messages, the last delivery"),
+        ("retry", "deliver pending and dead-lettered messages now; exits 1 if some still fail"),
+        ("clear", "drop dead-lettered messages without delivering them"),
+    ):
+        act = box_sub.add_parser(action, help=text, description=text)
+        act.add_argument("--destination", help="only this destination (its name in the config)")
+        if action == "clear":
+            act.add_argument(
+                "--pending", action="store_true", help="also drop messages not yet tried"
+            )
+    box.set_defaults(func=_cmd_outbox)
 
     src = sub.add_parser(
         "dbt-sources", help="regenerate the dbt source YAML from the landing contract"

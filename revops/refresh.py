@@ -6,6 +6,7 @@ import os
 import time
 
 from revops import paths
+from revops.activation.outbox_command import print_outbox_note
 from revops.published_inputs import remember_check, unchanged_since_publish
 from revops.run_report import PID_TAG, fail_abandoned_runs, failure_lines
 from revops.summary import print_summary
@@ -45,7 +46,22 @@ def run_refresh(job_name: str = "full_refresh") -> int:
     if result.success:
         print(f"\nrun {result.run_id} succeeded in {seconds:.1f} s")
         print_summary(serving)
+        print_outbox_note()
         return 0
+
+    succeeded = {e.step_key for e in events if e.event_type_value == "STEP_SUCCESS"}
+    if "serving__warehouse" in succeeded:  # only an activation step after the publish failed
+        print(
+            f"\nrun {result.run_id} published {serving}, then FAILED after {seconds:.1f} s "
+            "in its activation (CRM files, alerts or delivery):"
+        )
+        for line in failure_lines(events):
+            print(f"\n{line}")
+        print(
+            "\nFix it (docs/activation.md), then refresh again or materialize the `activation` "
+            "assets in the Dagster UI: the changes since the last send go out then."
+        )
+        return 1
 
     print(f"\nrun {result.run_id} FAILED after {seconds:.1f} s; nothing was published.")
     for line in failure_lines(events):

@@ -68,5 +68,6 @@ def print_summary(serving: Path) -> None:
         "  revops docs      dbt docs: lineage and every mart column described\n"
         "  revops identity-report   identity resolution scored against the planted truth\n"
         "  make ui          Dagster UI on http://127.0.0.1:3000 (assets, checks, run history)\n"
+        "  revops outbox list   CRM change files, KPI alerts and deliveries (docs/activation.md)\n"
         f"  Data Docs    {serving.parent / 'data_docs' / 'index.html'}"
     )

@@ -24,6 +24,9 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# Test data must never reach the destinations of a developer's own activation.yml: the
+# refreshes of the tests write CRM files and deliver nothing (tests that deliver say where).
+os.environ["REVOPS_ACTIVATION_CONFIG"] = str(FIXTURES / "activation_no_delivery.yml")
 # pytest-xdist workers run side by side: each parses dbt into its own target folder and
 # keeps its own Dagster instance.
 if os.environ.get("PYTEST_XDIST_WORKER"):

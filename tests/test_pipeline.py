@@ -309,6 +309,8 @@ def test_a_broken_mart_invariant_blocks_publishing(published_copy):
     assert "every month has a won deal worth over $5,000" in evaluation.metadata["failures"].value
     assert "dbt_models" in _succeeded_steps(result)
     assert "serving__warehouse" not in _succeeded_steps(result)
+    # nothing is activated either: no CRM change files, alerts or deliveries (issue 41)
+    assert not {s for s in _succeeded_steps(result) if s.startswith("activation__")}
     assert ws.serving_digest() == digest
 
 

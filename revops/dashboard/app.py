@@ -19,6 +19,7 @@ PAGES = [
     ("sales.py", "Sales", ":material/handshake:"),
     ("success.py", "Success", ":material/sentiment_satisfied:"),
     ("playbooks.py", "Playbooks", ":material/checklist:"),
+    ("activation.py", "Alerts and deliveries", ":material/notifications:"),
 ]
 
 
