@@ -410,7 +410,13 @@ def test_the_cli_lists_every_metric(xs_published):
     out = subprocess.run(
         [REVOPS, "metrics", "list"], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert {line.split()[0] for line in out.splitlines() if line.strip()} == set(REFERENCE)
+    # a metric's line names it and how it reaches a longer period; its description follows
+    listed = {line.split()[0]: line for line in out.splitlines() if line[:1].strip()}
+    assert set(listed) == set(REFERENCE)
+    assert "balance: the value at the period's end" in listed["mrr_usd"]
+    assert "sums over the period" in listed["bookings_usd"]
+    assert "won_amount_usd / won_count" in listed["avg_deal_size_usd"]
+    assert "per month only" in listed["nrr"]
 
 
 def test_the_semantic_facts_suites_pass_and_can_fail(xs_published, tmp_path):
