@@ -78,16 +78,22 @@ def expected_revenue(ws, region: str | None = None) -> dict:
         "arr_usd from marts.kpi_revenue_monthly where month = ?",
         [month],
     )[0]
+    # paying customers and net new MRR (closing - opening MRR) straight from fct_mrr
+    mrr, paying, opening = ws.query(
+        "select coalesce(sum(m.mrr_usd) filter (where m.month = ?), 0), "
+        "count(*) filter (where m.month = ? and m.mrr_usd > 0), "
+        "coalesce(sum(m.mrr_usd) filter (where m.month = ? - interval 1 month), 0) "
+        "from marts.fct_mrr m join marts.dim_customers c using (customer_id) "
+        "where c.region = ? or ? is null",
+        [month, month, month, region, region],
+    )[0]
     if region is not None:
-        (mrr,) = ws.query(
-            "select coalesce(sum(m.mrr_usd), 0) from marts.fct_mrr m join marts.dim_customers c "
-            "using (customer_id) where m.month = ? and c.region = ?",
-            [month, region],
-        )[0]
         arr = 12 * mrr
     return {
         "MRR": mrr,
         "ARR": arr,
+        "Paying customers": paying,
+        "Net new MRR": mrr - opening,
         "NRR": nrr,
         "GRR": grr,
         "Logo churn": churn,

@@ -53,6 +53,26 @@ def query(sql: str, params: tuple | list = ()) -> pd.DataFrame:
     return _cached_query(str(path), _version(path), sql, tuple(params)).copy()
 
 
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=64, show_spinner=False)
+def _cached_metrics(
+    path: str, version: tuple, names: tuple, group_by: tuple, where: tuple
+) -> pd.DataFrame:
+    from revops.metrics import SemanticLayer
+
+    with SemanticLayer(Path(path)) as layer:
+        table = layer.query(list(names), group_by=list(group_by), where=list(where) or None)
+    return pd.DataFrame(table.rows, columns=table.columns)
+
+
+def metrics(names: list[str], group_by: list[str], where: list[str] = ()) -> pd.DataFrame:
+    """Semantic-layer metrics (revops.metrics, MetricFlow) on the serving file: the one
+    definition of a metric the marts do not publish at the slice asked (cached per version)."""
+    path = serving_path()
+    return _cached_metrics(
+        str(path), _version(path), tuple(names), tuple(group_by), tuple(where)
+    ).copy()
+
+
 def scalar(sql: str, params: tuple | list = ()):
     frame = query(sql, params)
     if frame.empty:
