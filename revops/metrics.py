@@ -78,7 +78,9 @@ class MetricTable:
 
 
 class _ServingSqlClient:
-    """MetricFlow's SqlClient protocol over a read-only DuckDB attachment."""
+    """MetricFlow's SqlClient protocol over a read-only DuckDB attachment, opened for each
+    statement and closed after it: a layer kept between queries (the dashboard's) holds no
+    connection, so a publish that replaces the file is never blocked and is seen next."""
 
     def __init__(self, serving: Path):
         from metricflow.protocols.sql_client import SqlEngine
@@ -86,25 +88,34 @@ class _ServingSqlClient:
 
         self.sql_engine_type = SqlEngine.DUCKDB
         self.sql_plan_renderer = DuckDbSqlPlanRenderer()
-        self._con = duckdb.connect()
-        self._con.execute(f"attach '{_quoted(serving)}' as {MANIFEST_DATABASE} (read_only)")
-        self._con.execute("set TimeZone = 'UTC'")
+        self._serving = serving
+
+    def _run(self, stmt: str, bind_parameter_set, fetch: bool):
+        con = duckdb.connect()
+        try:
+            con.execute(f"attach '{_quoted(self._serving)}' as {MANIFEST_DATABASE} (read_only)")
+            con.execute("set TimeZone = 'UTC'")
+            cursor = con.execute(stmt, _params(bind_parameter_set))
+            if fetch:
+                return [d[0] for d in cursor.description], cursor.fetchall()
+            return None
+        finally:
+            con.close()
 
     def query(self, stmt, sql_bind_parameter_set=None):
         from metricflow.data_table.mf_table import MetricFlowDataTable
 
-        cursor = self._con.execute(stmt, _params(sql_bind_parameter_set))
-        columns = [d[0] for d in cursor.description]
-        return MetricFlowDataTable.create_from_rows(column_names=columns, rows=cursor.fetchall())
+        columns, rows = self._run(stmt, sql_bind_parameter_set, fetch=True)
+        return MetricFlowDataTable.create_from_rows(column_names=columns, rows=rows)
 
     def execute(self, stmt, sql_bind_parameter_set=None) -> None:
-        self._con.execute(stmt, _params(sql_bind_parameter_set))
+        self._run(stmt, sql_bind_parameter_set, fetch=False)
 
     def dry_run(self, stmt, sql_bind_parameter_set=None) -> None:
-        self._con.execute(f"explain {stmt}", _params(sql_bind_parameter_set))
+        self._run(f"explain {stmt}", sql_bind_parameter_set, fetch=False)
 
     def close(self) -> None:
-        self._con.close()
+        pass  # no connection is kept
 
     def render_bind_parameter_key(self, bind_parameter_key: str) -> str:
         return f"${bind_parameter_key}"

@@ -347,7 +347,10 @@ REFERENCES: dict[str, Ref] = {
         f"cohort_{stage}": flow("cohorts", f"sum({stage})")
         for stage in ["reached_mql", "reached_sql", "reached_opportunity", "reached_won"]
     },
-    "cohort_lead_to_won_rate": ratio("cohort_reached_won", "cohort_people"),
+    **{
+        f"cohort_lead_to_{stage}_rate": ratio(f"cohort_reached_{stage}", "cohort_people")
+        for stage in ["mql", "sql", "opportunity", "won"]
+    },
     "journey_events": flow("journey", "count(*)"),
     "journey_customers": Ref("distinct_count", "journey", "count(distinct customer_id)"),
 }

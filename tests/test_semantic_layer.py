@@ -179,7 +179,10 @@ REFERENCE: dict[str, tuple[str, str, str | None]] = {
         f"cohort_{c}": ("cohort", "marts.kpi_funnel_cohorts", c)
         for c in ["people", "reached_mql", "reached_sql", "reached_opportunity", "reached_won"]
     },
-    "cohort_lead_to_won_rate": ("cohort", "marts.kpi_funnel_cohorts", "lead_to_won_rate"),
+    **{
+        f"cohort_lead_to_{s}_rate": ("cohort", "marts.kpi_funnel_cohorts", f"lead_to_{s}_rate")
+        for s in ["mql", "sql", "opportunity", "won"]
+    },
     "paid_ad_spend_usd": ("paid_cac", PAID, "ad_spend_usd"),
     "paid_new_customers": ("paid_cac", PAID, "new_customers"),
     "paid_cac_usd": ("paid_cac", PAID, None),

@@ -41,8 +41,8 @@ def mrr_series(chosen: filters.Filters) -> pd.DataFrame:
         return spine.sort_values("month", ignore_index=True)
     sliced = data.metrics(SERIES, ["metric_time__month"], chosen.customer_filters())
     sliced = sliced.rename(columns={"metric_time__month": "month"})
-    sliced["month"] = pd.to_datetime(sliced["month"]).dt.date
-    months = spine[["month"]].assign(month=pd.to_datetime(spine["month"]).dt.date)
+    sliced["month"] = pd.to_datetime(sliced["month"])
+    months = spine[["month"]].assign(month=pd.to_datetime(spine["month"]))
     # a month without any of the slice's customers is 0 in every column
     series = months.merge(sliced, on="month", how="left").fillna(0.0)
     return series.sort_values("month", ignore_index=True)
