@@ -100,10 +100,11 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     try:
         with SemanticLayer(paths.serving_db()) as layer:
             if args.metrics_command == "list":
-                for name, kind, description, dimensions in layer.metrics():
-                    print(f"{name:<26} {kind:<8} {description}")
+                for name, aggregation, description, dimensions in layer.metrics():
+                    print(f"{name:<30} {aggregation}")
+                    print(f"    {description}")
                     if args.dimensions:
-                        print(f"{'':<35} by: {', '.join(dimensions)}")
+                        print(f"    by: {', '.join(dimensions)}")
                 return 0
             table = layer.query(
                 metrics=args.metrics.split(","),
@@ -330,7 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
         "published serving.duckdb, read-only, so it works while a refresh runs.",
     )
     met_sub = met.add_subparsers(dest="metrics_command", required=True)
-    met_list = met_sub.add_parser("list", help="every metric with its type and description")
+    met_list = met_sub.add_parser(
+        "list",
+        help="every metric: how it reaches a longer period (sums, period end, ratio of which "
+        "parts, the grains it has) and its description",
+    )
     met_list.add_argument(
         "--dimensions", action="store_true", help="also list the dimensions of each metric"
     )

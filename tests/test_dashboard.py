@@ -78,16 +78,22 @@ def expected_revenue(ws, region: str | None = None) -> dict:
         "arr_usd from marts.kpi_revenue_monthly where month = ?",
         [month],
     )[0]
+    # paying customers and net new MRR (closing - opening MRR) straight from fct_mrr
+    mrr, paying, opening = ws.query(
+        "select coalesce(sum(m.mrr_usd) filter (where m.month = ?), 0), "
+        "count(*) filter (where m.month = ? and m.mrr_usd > 0), "
+        "coalesce(sum(m.mrr_usd) filter (where m.month = ? - interval 1 month), 0) "
+        "from marts.fct_mrr m join marts.dim_customers c using (customer_id) "
+        "where c.region = ? or ? is null",
+        [month, month, month, region, region],
+    )[0]
     if region is not None:
-        (mrr,) = ws.query(
-            "select coalesce(sum(m.mrr_usd), 0) from marts.fct_mrr m join marts.dim_customers c "
-            "using (customer_id) where m.month = ? and c.region = ?",
-            [month, region],
-        )[0]
         arr = 12 * mrr
     return {
         "MRR": mrr,
         "ARR": arr,
+        "Paying customers": paying,
+        "Net new MRR": mrr - opening,
         "NRR": nrr,
         "GRR": grr,
         "Logo churn": churn,
@@ -323,3 +329,39 @@ def test_browser_every_page_and_a_region_filter(xs_published, tmp_path):
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(shots / f"revenue_{region}.png"), full_page=True)
     assert len(list(shots.glob("*.png"))) == len(PAGES) + 1
+
+
+# What a page may add up itself: totals of the rows it lists, each named with why. Any other
+# sum, mean, median, count or group-by in a page is a metric computed outside the marts and
+# the semantic layer (one definition per number), and fails the test below.
+PAGE_TOTALS = {
+    "revenue.py": {
+        "sum(float(latest[c]) for c, _ in MOVEMENTS)": "net new MRR: the movements shown",
+    },
+    "playbooks.py": {
+        'upsell["mrr_usd"].sum()': "the MRR of the candidates listed",
+        'findings["amount_at_risk_usd"].sum()': "the amount at risk of the findings listed",
+        'findings.groupby("finding_type")': "the findings listed, counted by type",
+    },
+    "sales.py": {
+        'pipeline["forecast_usd"].sum()': "the weighted pipeline of the months listed",
+    },
+}
+AGGREGATION = re.compile(
+    r"\.(sum|mean|median|count|agg)\(|groupby\(|\b(sum|avg|median|count)\(", re.IGNORECASE
+)
+
+
+def test_pages_take_every_number_from_a_mart_column_or_the_semantic_layer():
+    views = APP.parent / "views"
+    found = []
+    for page in sorted(views.glob("*.py")):
+        allowed = PAGE_TOTALS.get(page.name, {})
+        source = page.read_text()
+        for snippet in allowed:
+            assert snippet in source, f"{page.name}: {snippet!r} is gone, drop it from the list"
+        for number, line in enumerate(source.splitlines(), start=1):
+            code = line.split("#")[0]
+            if AGGREGATION.search(code) and not any(s in code for s in allowed):
+                found.append(f"{page.name}:{number}: {line.strip()}")
+    assert not found, "computed in a page, not read from a mart or a metric:\n" + "\n".join(found)

@@ -179,7 +179,10 @@ REFERENCE: dict[str, tuple[str, str, str | None]] = {
         f"cohort_{c}": ("cohort", "marts.kpi_funnel_cohorts", c)
         for c in ["people", "reached_mql", "reached_sql", "reached_opportunity", "reached_won"]
     },
-    "cohort_lead_to_won_rate": ("cohort", "marts.kpi_funnel_cohorts", "lead_to_won_rate"),
+    **{
+        f"cohort_lead_to_{s}_rate": ("cohort", "marts.kpi_funnel_cohorts", f"lead_to_{s}_rate")
+        for s in ["mql", "sql", "opportunity", "won"]
+    },
     "paid_ad_spend_usd": ("paid_cac", PAID, "ad_spend_usd"),
     "paid_new_customers": ("paid_cac", PAID, "new_customers"),
     "paid_cac_usd": ("paid_cac", PAID, None),
@@ -410,7 +413,13 @@ def test_the_cli_lists_every_metric(xs_published):
     out = subprocess.run(
         [REVOPS, "metrics", "list"], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert {line.split()[0] for line in out.splitlines() if line.strip()} == set(REFERENCE)
+    # a metric's line names it and how it reaches a longer period; its description follows
+    listed = {line.split()[0]: line for line in out.splitlines() if line[:1].strip()}
+    assert set(listed) == set(REFERENCE)
+    assert "balance: the value at the period's end" in listed["mrr_usd"]
+    assert "sums over the period" in listed["bookings_usd"]
+    assert "won_amount_usd / won_count" in listed["avg_deal_size_usd"]
+    assert "per month only" in listed["nrr"]
 
 
 def test_the_semantic_facts_suites_pass_and_can_fail(xs_published, tmp_path):

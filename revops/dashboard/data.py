@@ -53,6 +53,40 @@ def query(sql: str, params: tuple | list = ()) -> pd.DataFrame:
     return _cached_query(str(path), _version(path), sql, tuple(params)).copy()
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _semantic_layer(path: str, version: tuple):
+    """The semantic layer of one published file (it holds no connection between queries)."""
+    from revops.metrics import SemanticLayer
+
+    return SemanticLayer(Path(path))
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=256, show_spinner=False)
+def _cached_metrics(
+    path: str, version: tuple, names: tuple, group_by: tuple, where: tuple
+) -> pd.DataFrame:
+    layer = _semantic_layer(path, version)
+    table = layer.query(list(names), group_by=list(group_by), where=list(where) or None)
+    return pd.DataFrame(table.rows, columns=table.columns)
+
+
+def metrics(names: list[str], group_by: list[str] = (), where: list[str] = ()) -> pd.DataFrame:
+    """Semantic-layer metrics (revops.metrics, MetricFlow) on the serving file, the one
+    definition of a metric over a period or slice no mart row holds (cached per version)."""
+    path = serving_path()
+    return _cached_metrics(
+        str(path), _version(path), tuple(names), tuple(group_by), tuple(where)
+    ).copy()
+
+
+def periods_between(start: date, end: date, grain: str = "month") -> str:
+    """A semantic-layer filter keeping metric_time's periods (first days) start..end."""
+    return (
+        f"{{{{ TimeDimension('metric_time', '{grain}') }}}} "
+        f"between '{start.isoformat()}' and '{end.isoformat()}'"
+    )
+
+
 def scalar(sql: str, params: tuple | list = ()):
     frame = query(sql, params)
     if frame.empty:

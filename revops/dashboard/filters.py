@@ -50,6 +50,12 @@ class Filters:
             params.append(self.segment)
         return " and ".join(clauses), params
 
+    def customer_filters(self) -> list[str]:
+        """The region and segment chosen as semantic-layer filters on the customer."""
+        chosen = {"customer__region": self.region, "customer__size_band": self.segment}
+        quoted = {name: value.replace("'", "''") for name, value in chosen.items() if value}
+        return [f"{{{{ Dimension('{name}') }}}} = '{value}'" for name, value in quoted.items()]
+
 
 def months_available() -> list[date]:
     frame = data.query(

@@ -1,7 +1,8 @@
 -- One row per current, non-internal ticket (kpis.md "Success"), with the parts the
--- success KPIs count: the UTC month it was created and (validly) solved, its CSAT score
--- when it is 1-5, and its first-response and resolution hours when they are not negative.
--- A solve before creation is ignored: such a ticket counts as not solved anywhere.
+-- success KPIs count: the UTC month it was created and solved, its CSAT score when it is
+-- 1-5, and its first-response and resolution hours when they are not negative. A negative
+-- duration (a solve or response stamped before creation) is ignored, not the ticket: it
+-- still counts as solved in its solved month and keeps its CSAT score.
 with tickets as (
     select * from {{ ref('stg_success__tickets') }}
 ),
@@ -51,11 +52,11 @@ final as (
         status,
         created_at,
         {{ month_of('created_at') }} as created_month,
-        case when resolution_hours_raw >= 0 then solved_at end as solved_at,
-        case when resolution_hours_raw >= 0 then {{ month_of('solved_at') }} end as solved_month,
-        coalesce(resolution_hours_raw >= 0, false) as is_solved,
+        solved_at,
+        {{ month_of('solved_at') }} as solved_month,
+        solved_at is not null as is_solved,
         case
-            when resolution_hours_raw >= 0 and csat_score between 1 and 5 then csat_score
+            when solved_at is not null and csat_score between 1 and 5 then csat_score
         end as csat_score,
         case when first_response_hours_raw >= 0 then first_response_hours_raw end
             as first_response_hours,

@@ -2,7 +2,9 @@
 (kpi_funnel_monthly), lead acceptance (per channel and all channels), the cohort view (of the
 people who entered in a month, the share that reached each stage: kpi_funnel_cohorts), and
 attributed bookings and ROI by channel under the chosen attribution model
-(kpi_marketing_attribution). None of these marts is split by region."""
+(kpi_marketing_attribution). None of these marts is split by region. Totals over the chosen
+months, the all-channel lines and the cohort shares are semantic-layer metrics (sums and
+ratios of summed counts, defined once in dbt_project/semantic_models/), not added up here."""
 
 from __future__ import annotations
 
@@ -21,12 +23,12 @@ STAGES = [
 ]
 MODELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear"}
 ALL_CHANNELS = "All channels"
-# cohort counts and the lead-to-stage share shown for each
+# the cohort metric of each lead-to-stage share shown
 COHORT_STAGES = [
-    ("reached_mql", "MQL"),
-    ("reached_sql", "SQL"),
-    ("reached_opportunity", "Opportunity"),
-    ("reached_won", "Won"),
+    ("cohort_lead_to_mql_rate", "MQL"),
+    ("cohort_lead_to_sql_rate", "SQL"),
+    ("cohort_lead_to_opportunity_rate", "Opportunity"),
+    ("cohort_lead_to_won_rate", "Won"),
 ]
 
 
@@ -41,41 +43,42 @@ def funnel_rows(chosen: filters.Filters) -> pd.DataFrame:
 
 def cohort_rows(chosen: filters.Filters) -> pd.DataFrame:
     return data.query(
-        "select cohort_month, channel, people, reached_mql, reached_sql, reached_opportunity, "
-        "reached_won from marts.kpi_funnel_cohorts where cohort_month between ? and ? "
-        "order by cohort_month, channel",
+        "select cohort_month, channel, people from marts.kpi_funnel_cohorts "
+        "where cohort_month between ? and ? order by cohort_month, channel",
         (chosen.start_month, chosen.end_month),
     )
 
 
-def of_channel(cohorts: pd.DataFrame, channel: str) -> pd.DataFrame:
-    return cohorts if channel == ALL_CHANNELS else cohorts[cohorts["channel"] == channel]
+def in_months(chosen: filters.Filters, channel: str = ALL_CHANNELS) -> list[str]:
+    """Semantic-layer filters: the chosen months, and a cohort channel unless all."""
+    where = [data.periods_between(chosen.start_month, chosen.end_month)]
+    if channel != ALL_CHANNELS:
+        quoted = channel.replace("'", "''")
+        where.append(f"{{{{ Dimension('funnel_cohort_cell__channel') }}}} = '{quoted}'")
+    return where
 
 
-def cohort_shares(cohorts: pd.DataFrame, channel: str) -> pd.DataFrame:
+def cohort_shares(chosen: filters.Filters, channel: str) -> pd.DataFrame:
     """Per cohort month: people and the lead-to-stage share of each stage, for one channel
-    or all channels summed (shares from summed counts, never averaged rates); a cohort
-    without people has no share (null)."""
-    counts = (
-        of_channel(cohorts, channel)
-        .groupby("cohort_month")[["people", *[c for c, _ in COHORT_STAGES]]]
-        .sum()
+    or all channels (shares of summed counts, never averaged rates; null without people)."""
+    names = ["cohort_people", *(metric for metric, _ in COHORT_STAGES)]
+    shares = data.metrics(names, ["metric_time__month"], in_months(chosen, channel))
+    shares = shares.rename(
+        columns={"metric_time__month": "cohort_month", "cohort_people": "people"}
+        | dict(COHORT_STAGES)
     )
-    shares = pd.DataFrame({"people": counts["people"]})
-    people = counts["people"].where(counts["people"] > 0)
-    for column, label in COHORT_STAGES:
-        shares[label] = counts[column] / people
-    return shares.reset_index()
+    return shares[["cohort_month", "people", *(label for _, label in COHORT_STAGES)]]
 
 
-def acceptance_lines(funnel: pd.DataFrame) -> pd.DataFrame:
-    """Lead acceptance by month per channel plus an all-channel line: summed accepted MQLs /
-    summed MQLs (people whose MQL month is the month)."""
-    per_channel = funnel[["month", "channel", "lead_acceptance_rate"]]
-    summed = funnel.groupby("month")[["accepted_mqls", "mqls"]].sum().reset_index()
-    summed["lead_acceptance_rate"] = summed["accepted_mqls"] / summed["mqls"].where(
-        summed["mqls"] > 0
+def acceptance_lines(chosen: filters.Filters, funnel: pd.DataFrame) -> pd.DataFrame:
+    """Lead acceptance by month per channel (the mart's column) plus an all-channel line
+    (the semantic layer's lead_acceptance_rate: summed accepted MQLs / summed MQLs)."""
+    per_channel = funnel[["month", "channel", "lead_acceptance_rate"]].assign(
+        month=pd.to_datetime(funnel["month"])
     )
+    summed = data.metrics(["lead_acceptance_rate"], ["metric_time__month"], in_months(chosen))
+    summed = summed.rename(columns={"metric_time__month": "month"})
+    summed["month"] = pd.to_datetime(summed["month"])
     summed["channel"] = ALL_CHANNELS
     lines = pd.concat([per_channel, summed[["month", "channel", "lead_acceptance_rate"]]])
     return lines.dropna(subset=["lead_acceptance_rate"])
@@ -95,12 +98,14 @@ def render_cohorts(chosen: filters.Filters, landing: explain.LastLanding) -> Non
         [ALL_CHANNELS, *sorted(cohorts["channel"].unique())],
         key="cohort_channel",
     )
-    shares = cohort_shares(cohorts, channel)
-    people = int(of_channel(cohorts, channel)["people"].sum())
-    won = int(of_channel(cohorts, channel)["reached_won"].sum())
+    shares = cohort_shares(chosen, channel)
+    totals = data.metrics(
+        ["cohort_people", "cohort_lead_to_won_rate"], [], in_months(chosen, channel)
+    )
+    people = int(totals["cohort_people"].iat[0] or 0) if not totals.empty else 0
+    lead_to_won = totals["cohort_lead_to_won_rate"].iat[0] if people else None
     cols = st.columns(2)
     cols[0].metric("Cohort people", fmt.number(people))
-    lead_to_won = won / people if people else None
     cols[1].metric("Cohort lead to won", fmt.rate(lead_to_won))
     explain.captions(
         "funnel", {"Cohort people": people, "Cohort lead to won": lead_to_won}, landing
@@ -147,16 +152,18 @@ def render() -> None:
     st.subheader(f"Funnel, {period}")
     cols = st.columns(len(STAGES))
     shown = {}
+    names = [column for column, _ in STAGES]
+    totals = data.metrics([*names, "lead_acceptance_rate"], [], in_months(chosen))
     for col, (column, label) in zip(cols, STAGES, strict=True):
-        shown[label] = funnel[column].sum() if not funnel.empty else 0
+        shown[label] = totals[column].iat[0] or 0 if not funnel.empty else 0
         col.metric(label, fmt.number(shown[label]))
     explain.captions("funnel", shown, landing)
     if funnel.empty:
         explain.empty_table("funnel", "funnel rows", landing)
     else:
-        by_channel = (
-            funnel.groupby("channel")[[c for c, _ in STAGES] + ["ad_spend_usd"]].sum().reset_index()
-        )
+        by_channel = data.metrics(
+            [*names, "ad_spend_usd"], ["funnel_cell__channel"], in_months(chosen)
+        ).rename(columns={"funnel_cell__channel": "channel"})
         stages = by_channel.melt("channel", [c for c, _ in STAGES], var_name="stage")
         st.altair_chart(
             alt.Chart(stages)
@@ -181,8 +188,7 @@ def render() -> None:
         st.dataframe(monthly, hide_index=True, width="stretch")
 
         st.subheader("Lead acceptance rate")
-        mqls = funnel["mqls"].sum()
-        acceptance = funnel["accepted_mqls"].sum() / mqls if mqls else None
+        acceptance = totals["lead_acceptance_rate"].iat[0]
         st.metric("Lead acceptance", fmt.rate(acceptance))
         explain.captions("funnel", {"Lead acceptance": acceptance}, landing)
         st.caption(
@@ -191,7 +197,7 @@ def render() -> None:
             f"'{ALL_CHANNELS}' line and the figure above: summed accepted MQLs / summed MQLs."
         )
         st.altair_chart(
-            alt.Chart(acceptance_lines(funnel))
+            alt.Chart(acceptance_lines(chosen, funnel))
             .mark_line(point=True)
             .encode(
                 x=alt.X("month:T", title=None),
@@ -222,9 +228,17 @@ def render() -> None:
         )
         return
     cols = st.columns(2)
+    summed = data.metrics(
+        ["attributed_bookings_usd", "attribution_ad_spend_usd"],
+        [],
+        [
+            data.periods_between(_quarter_start(chosen.start_month), chosen.end_month, "quarter"),
+            f"{{{{ Dimension('attribution_cell__attribution_model') }}}} = '{model}'",
+        ],
+    )
     totals = {
-        "Attributed bookings": attribution["attributed_bookings_usd"].sum(),
-        "Ad spend": attribution["ad_spend_usd"].sum(),
+        "Attributed bookings": summed["attributed_bookings_usd"].iat[0],
+        "Ad spend": summed["attribution_ad_spend_usd"].iat[0],
     }
     cols[0].metric("Attributed bookings", fmt.money(totals["Attributed bookings"]))
     cols[1].metric("Ad spend", fmt.money(totals["Ad spend"]))
@@ -251,6 +265,10 @@ def render() -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+def _quarter_start(month):
+    return month.replace(month=(month.month - 1) // 3 * 3 + 1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Revenue page: MRR/ARR trend, the MRR bridge of a chosen month, NRR/GRR, logo churn, CAC,
-LTV:CAC and payback, all from kpi_revenue_monthly; with a region or segment chosen, MRR, ARR
-and the bridge come from fct_mrr joined to dim_customers (the ratios are not split)."""
+LTV:CAC and payback, all from kpi_revenue_monthly; with a region or segment chosen, MRR, ARR,
+paying customers and the bridge are the semantic layer's metrics of the same names filtered
+on the customer (the ratios are not split). No number is computed here but net new MRR, the
+sum of the movements shown."""
 
 from __future__ import annotations
 
@@ -17,6 +19,12 @@ MOVEMENTS = [
     ("contraction_mrr_usd", "Contraction"),
     ("churned_mrr_usd", "Churn"),
 ]
+SERIES = [
+    "mrr_usd",
+    "arr_usd",
+    *(column for column, _ in MOVEMENTS),
+    "active_customers",
+]
 RATIO_COLUMNS = (
     "nrr, grr, logo_churn_rate, gross_mrr_churn_rate, cac_usd, ltv_usd, ltv_to_cac, "
     "cac_payback_months"
@@ -25,50 +33,19 @@ RATIO_COLUMNS = (
 
 def mrr_series(chosen: filters.Filters) -> pd.DataFrame:
     """Month-end MRR, ARR and movements for every month of the revenue spine (all months,
-    so the bridge of the first month in range still has its opening MRR)."""
+    so the bridge of the first month in range still has its opening MRR): the mart's
+    columns, or with a region or segment chosen the semantic layer's metrics of the same
+    names filtered on the customer (one definition of each movement)."""
+    spine = data.query(f"select month, {', '.join(SERIES)} from marts.kpi_revenue_monthly")
     if not chosen.split:
-        return data.query(
-            "select month, mrr_usd, arr_usd, new_mrr_usd, reactivation_mrr_usd, "
-            "expansion_mrr_usd, contraction_mrr_usd, churned_mrr_usd, active_customers "
-            "from marts.kpi_revenue_monthly order by month"
-        )
-    condition, params = chosen.customer_condition("c")
-    return data.query(
-        f"""
-        with spine as (select month from marts.kpi_revenue_monthly),
-        movements as (
-            select
-                m.month,
-                sum(m.mrr_usd) as mrr_usd,
-                sum(m.movement_usd) filter (where m.movement_type = 'new') as new_mrr_usd,
-                sum(m.movement_usd) filter (where m.movement_type = 'reactivation')
-                    as reactivation_mrr_usd,
-                sum(m.movement_usd) filter (where m.movement_type = 'expansion')
-                    as expansion_mrr_usd,
-                sum(m.movement_usd) filter (where m.movement_type = 'contraction')
-                    as contraction_mrr_usd,
-                sum(m.movement_usd) filter (where m.movement_type = 'churn') as churned_mrr_usd,
-                count(*) filter (where m.mrr_usd > 0) as active_customers
-            from marts.fct_mrr as m
-            inner join marts.dim_customers as c on c.customer_id = m.customer_id
-            where {condition}
-            group by m.month
-        )
-        select
-            spine.month,
-            coalesce(mrr_usd, 0) as mrr_usd,
-            12 * coalesce(mrr_usd, 0) as arr_usd,
-            coalesce(new_mrr_usd, 0) as new_mrr_usd,
-            coalesce(reactivation_mrr_usd, 0) as reactivation_mrr_usd,
-            coalesce(expansion_mrr_usd, 0) as expansion_mrr_usd,
-            coalesce(contraction_mrr_usd, 0) as contraction_mrr_usd,
-            coalesce(churned_mrr_usd, 0) as churned_mrr_usd,
-            coalesce(active_customers, 0) as active_customers
-        from spine left join movements using (month)
-        order by spine.month
-        """,
-        params,
-    )
+        return spine.sort_values("month", ignore_index=True)
+    sliced = data.metrics(SERIES, ["metric_time__month"], chosen.customer_filters())
+    sliced = sliced.rename(columns={"metric_time__month": "month"})
+    sliced["month"] = pd.to_datetime(sliced["month"])
+    months = spine[["month"]].assign(month=pd.to_datetime(spine["month"]))
+    # a month without any of the slice's customers is 0 in every column
+    series = months.merge(sliced, on="month", how="left").fillna(0.0)
+    return series.sort_values("month", ignore_index=True)
 
 
 def _in_range(frame: pd.DataFrame, chosen: filters.Filters, column: str = "month") -> pd.DataFrame:
