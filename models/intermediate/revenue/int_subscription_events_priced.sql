@@ -1,4 +1,4 @@
--- Each subscription event with the subscription's MRR after it (kpis.md "MRR"), in the
+-- Each subscription event with the subscription's MRR after it (kpi_definitions.md "MRR"), in the
 -- plan's currency and in USD. The USD rate is the one of the date of the latest
 -- amount-setting event (the first event, a reactivation, or a change of plan, quantity or
 -- discount), so a status-only change or a currency move alone never moves MRR.
