@@ -1,6 +1,7 @@
 # RevOps Warehouse. Needs only Python 3.11 and make; everything else is installed here.
 #   make run    install (pinned, from uv.lock), generate the default data set, refresh, publish
-#   make test   run the whole test suite
+#   make test   run the whole test suite (what CI runs, after make lint)
+#   make lint   ruff (lint and format) and SQLFluff (.sqlfluff)
 #   make ui     the Dagster UI on http://127.0.0.1:3000
 #   make dashboard  the revenue dashboard on http://127.0.0.1:8501
 PYTHON ?= python3.11
@@ -52,6 +53,7 @@ dashboard: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models dbt_project/tests --processes 2
 
 clean:
 	rm -rf data warehouse .dagster dbt_project/target dbt_project/logs

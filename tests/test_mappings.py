@@ -26,7 +26,6 @@ from revops.loading import ContractViolation, load_table
 
 from .conftest import MAPPINGS, Workspace, example_data_dir
 
-
 # --- unit tests: errors name the mapping line ---------------------------------------------
 
 EXPORT = "id,kind,amount,when\nA1,Gold, 12.50,2024-01-05\nA2,Silver, ,2024-02-07\n"

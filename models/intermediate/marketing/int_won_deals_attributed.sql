@@ -91,7 +91,7 @@ shares as (
         select * from credits
         union all
         select * from untouched
-    )
+    ) as credited_and_untouched
     group by opportunity_id, attribution_model, channel
 ),
 

@@ -31,11 +31,13 @@ ordered as (
 flagged as (
     select
         *,
-        event_number = 1
+        (
+            event_number = 1
             or event_type = 'reactivated'
             or plan_id is distinct from previous_plan_id
             or quantity is distinct from previous_quantity
-            or discount_pct is distinct from previous_discount_pct as is_amount_setting
+            or discount_pct is distinct from previous_discount_pct
+        ) as is_amount_setting
     from ordered
 ),
 
