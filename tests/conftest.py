@@ -32,6 +32,17 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     atexit.register(shutil.rmtree, os.environ["DAGSTER_HOME"], ignore_errors=True)
 
 
+# Session fixtures that refresh more than the tiny fixture: their tests are marked beyond_tiny,
+# which `make test-fast` leaves out.
+BEYOND_TINY_FIXTURES = frozenset({"xs_published", "sales_and_churn", "funnel_and_mrr"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BEYOND_TINY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.beyond_tiny)
+
+
 @dataclass
 class Workspace:
     landing: Path

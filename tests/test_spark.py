@@ -21,10 +21,13 @@ import pytest
 
 from revops.spark import dbt_build_on_spark, export_raw, normalise, read_spark_table
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("java") is None and not os.environ.get("JAVA_HOME"),
-    reason="Spark needs a Java runtime (`make install` installs one; CI has it)",
-)
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(
+        shutil.which("java") is None and not os.environ.get("JAVA_HOME"),
+        reason="Spark needs a Java runtime (`make install` installs one; CI has it)",
+    ),
+]
 
 # every published mart with its primary key
 MARTS = {
