@@ -1,7 +1,8 @@
 # RevOps Warehouse. Needs only Python 3.11 and make; everything else is installed here.
 #   make run    install (pinned, from uv.lock), generate the default data set, refresh, publish
 #   make test   run the whole test suite (what CI runs, after make lint)
-#   make test-fast  the edit loop: no browser, no Spark, nothing above the tiny fixture
+#   make test-fast  the edit loop: no browser, no Spark, nothing above the tiny fixture, no
+#               test that refreshes again (faults, reruns, nightly baselines)
 #   make lint   ruff (lint and format) and SQLFluff (.sqlfluff)
 #   make ui     the Dagster UI on http://127.0.0.1:3000
 #   make dashboard  the revenue dashboard on http://127.0.0.1:8501
@@ -48,7 +49,7 @@ test: install
 # The markers are declared in pyproject.toml; tests/conftest.py marks the tests of the
 # fixtures that refresh a generated company or the example data.
 test-fast: install
-	$(BIN)/pytest -m "not slow and not browser and not spark and not beyond_tiny"
+	$(BIN)/pytest -m "not slow and not browser and not spark and not beyond_tiny and not extra_refreshes"
 
 ui: install
 	$(BIN)/revops ui
