@@ -211,9 +211,9 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 
 def _cmd_dbt_sources(args: argparse.Namespace) -> int:
-    from revops.dbt_sources import write_all
+    from revops import contract_docs, dbt_sources
 
-    for path in write_all():
+    for path in [*dbt_sources.write_all(), contract_docs.write()]:
         print(f"wrote {path.relative_to(paths.REPO_ROOT)}")
     return 0
 
@@ -457,7 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     box.set_defaults(func=_cmd_outbox)
 
     src = sub.add_parser(
-        "dbt-sources", help="regenerate the dbt source YAML from the landing contract"
+        "dbt-sources",
+        help="regenerate what the landing contract (revops/contract.py) writes: the dbt "
+        "source YAML and docs/contract.md",
     )
     src.set_defaults(func=_cmd_dbt_sources)
 

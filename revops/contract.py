@@ -1,4 +1,4 @@
-"""The landing contract of ../shared/spec/sources.md, as data.
+"""The landing contract, as data (docs/contract.md is rendered from it).
 
 One entry per landing table: its key, its columns with their DuckDB types, and the
 file format the generator writes. The generator writes these columns; the raw

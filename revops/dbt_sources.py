@@ -62,7 +62,7 @@ def render(system: str) -> str:
         "name": system,
         "schema": "raw",
         "description": f"{SYSTEM_DESCRIPTIONS[system]} Loaded by the Dagster assets "
-        f"raw/{system}/<table>; see ../shared/spec/sources.md.",
+        f"raw/{system}/<table>; see docs/contract.md.",
         "tables": tables,
     }
     return HEADER + yaml.safe_dump({"version": 2, "sources": [source]}, sort_keys=False, width=100)

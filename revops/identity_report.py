@@ -1,6 +1,6 @@
 """How well identity resolution did against the generator's planted truth.
 
-Pairwise precision and recall (kpis.md "Identity quality"): over the non-internal records
+Pairwise precision and recall (kpi_definitions.md "Identity quality"): over the non-internal records
 of `_truth/identities.csv`, every pair of records in one true person (company) is a true
 pair, every pair the crosswalk gives one person_id (customer_id) is a predicted pair. A
 record the crosswalk lacks or maps to null is its own cluster; with no predicted pair,

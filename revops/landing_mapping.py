@@ -12,7 +12,7 @@ partial: the loaders then load tables nobody provided as empty tables.
 Format (every key but `tables` optional):
 
     name: maven_crm                      # the landed file name (default: the file's stem)
-    source_dir: ../../shared/datasets/x  # where the exports are, relative to this file
+    source_dir: exports/x                # where the exports are, relative to this file
     sources:                             # alias -> export file (+ read_csv options)
       pipeline: {file: sales_pipeline.csv, options: {delim: ","}}
     tables:

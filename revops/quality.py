@@ -2,8 +2,8 @@
 
 GE 1.24's SQL datasource opens a new connection per metric unless the dialect is in
 _PERSISTED_CONNECTION_DIALECTS; on DuckDB every expectation then fails silently with
-"MetricResolutionError: list index out of range". We add duckdb to that tuple (see
-../shared/notes/stack.md), and tests prove each suite can fail.
+"MetricResolutionError: list index out of range". We add duckdb to that tuple, and tests
+prove each suite can fail.
 """
 
 from __future__ import annotations

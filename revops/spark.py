@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 from datetime import date, datetime
@@ -28,12 +27,6 @@ def raw_parquet_dir() -> Path:
     """Where the raw Parquet files live (REVOPS_RAW_PARQUET_DIR, default <warehouse>/raw_parquet)."""
     default = paths.warehouse_dir() / "raw_parquet"
     return Path(os.environ.get("REVOPS_RAW_PARQUET_DIR", default)).resolve()
-
-
-def spark_dir() -> Path:
-    """Spark's warehouse and metastore for the local `spark` target (REVOPS_SPARK_DIR)."""
-    default = paths.warehouse_dir() / "spark"
-    return Path(os.environ.get("REVOPS_SPARK_DIR", default)).resolve()
 
 
 def export_raw(work_db: Path, out_dir: Path) -> dict[str, int]:
@@ -146,8 +139,3 @@ def normalise(value, digits: int = 6):
     if isinstance(value, date):
         return value
     return value
-
-
-def clean_dir(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path)

@@ -20,7 +20,7 @@ def read_csvs(folder: Path) -> pd.DataFrame:
 
 
 def newest(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """sources.md: the greatest updated_at wins, then the later file, then the later row."""
+    """docs/contract.md: the greatest updated_at wins, then the later file, then the later row."""
     frame = frame.assign(_updated=pd.to_datetime(frame["updated_at"], utc=True, format="ISO8601"))
     frame = frame.sort_values(
         ["_updated", "_file", "_row"], ascending=False, na_position="last", kind="stable"
@@ -55,7 +55,7 @@ def to_usd(frame: pd.DataFrame, amount: str, on: str, rates: pd.DataFrame) -> pd
 
 
 def month_end_mrr_by_billing_customer(landing: Path, months: list[pd.Timestamp]) -> pd.DataFrame:
-    """kpis.md MRR, recomputed: each billing customer's subscriptions at each month end."""
+    """kpi_definitions.md MRR, recomputed: each billing customer's subscriptions at each month end."""
     plans = read_csvs(landing / "finance" / "plans").drop_duplicates("plan_id", keep="last")
     plans["unit_amount"] = plans["unit_amount"].astype(float)
     plans["interval_months"] = plans["billing_interval"].map({"month": 1, "year": 12})

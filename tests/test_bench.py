@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REVOPS = str(Path(sys.executable).with_name("revops"))
 
 
+@pytest.mark.beyond_tiny  # generates and refreshes an xs company
 def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
     done = subprocess.run(
         [REVOPS, "bench", "--scale", "xs", "--out", str(tmp_path)],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from revops.build_baseline import begin_build, build_baseline, record_published
 from tests.conftest import Workspace, run_dbt
@@ -60,6 +61,7 @@ def _touchpoint_tests(ws: Workspace, target: Path, baseline: int | None) -> str:
     return "pass" if ran.returncode == 0 else ran.stdout
 
 
+@pytest.mark.extra_refreshes  # runs dbt itself
 def test_nightly_key_tests_check_every_row_of_the_keys_built_since_the_baseline(
     published_copy, tmp_path
 ):
@@ -95,6 +97,7 @@ def test_nightly_key_tests_check_every_row_of_the_keys_built_since_the_baseline(
     assert f"FAIL 1 {KEY_TEST}" in _touchpoint_tests(ws, target, None)
 
 
+@pytest.mark.extra_refreshes  # runs dbt itself
 def test_a_dbt_build_by_hand_voids_the_baseline_and_the_publish_record(published_copy, tmp_path):
     ws = published_copy
     con = _work(ws)
@@ -117,6 +120,7 @@ def test_a_dbt_build_by_hand_voids_the_baseline_and_the_publish_record(published
 PERSON_TEST = "relationships_identity_crosswalk_person_id__person_id__ref_dim_people_"
 
 
+@pytest.mark.extra_refreshes  # runs dbt itself
 def test_the_nightly_person_relationship_test_checks_the_people_the_crosswalk_changed(
     published_copy, tmp_path
 ):

@@ -54,6 +54,7 @@ def _wait(condition, timeout: float, what: str, log: Path):
     )
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed (make install)")
 def test_materialize_all_in_the_dagster_ui(
     tiny_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -294,6 +294,7 @@ def test_dashboard_command_is_local_and_private():
 # ---------------------------------------------------------------- real browser
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian chromium")
 def test_browser_every_page_and_a_region_filter(xs_published, tmp_path):
     ws, _ = xs_published

@@ -1,4 +1,5 @@
-"""Issue 9: `revops docs` describes every model and every column of the published marts.
+"""Issue 9: `revops docs` describes every model and every column of the published marts, and
+every macro of the project (dbt_project/macros/_macros.yml).
 
 The real columns come from a published warehouse (the xs company's serving file, schema
 `marts`, via information_schema); the descriptions come from the dbt manifest that
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -62,6 +64,18 @@ def stale_columns(manifest: dict, published: dict[str, list[str]]) -> dict[str, 
     return stale
 
 
+def undescribed_macros(manifest: dict) -> list[str]:
+    """The project's macros without a description; the implementations of a dispatched macro
+    (default__x, duckdb__x, spark__x) share x's."""
+    return sorted(
+        macro["name"]
+        for macro in manifest["macros"].values()
+        if macro["package_name"] == "revops"
+        and not re.match(r"(default|duckdb|spark)__", macro["name"])
+        and not macro["description"].strip()
+    )
+
+
 @pytest.fixture(scope="module")
 def manifest() -> dict:
     return json.loads(ensure_manifest().read_text())
@@ -81,7 +95,7 @@ def published(xs_published) -> dict[str, list[str]]:
 
 
 def test_every_published_mart_is_a_described_model(manifest, published):
-    assert len(published) >= 20, sorted(published)  # the marts of marts.md and more
+    assert len(published) >= 20, sorted(published)  # every published mart
     models = _models(manifest)
     assert set(published) <= set(models), sorted(set(published) - set(models))
     assert all(models[table]["schema"] == "marts" for table in published)
@@ -112,3 +126,12 @@ def test_the_checks_fail_on_a_missing_or_empty_description(manifest, published):
     assert undocumented_columns(broken, {"not_a_model": ["a"]}) == {"not_a_model": ["a"]}
     node["columns"]["renamed_away"] = {"name": "renamed_away", "description": "gone"}
     assert stale_columns(broken, published) == {"dim_customers": ["renamed_away"]}
+
+
+def test_every_macro_is_described(manifest):
+    project_macros = [m for m in manifest["macros"].values() if m["package_name"] == "revops"]
+    assert len(project_macros) >= 70
+    assert undescribed_macros(manifest) == []
+    broken = copy.deepcopy(manifest)
+    next(m for m in broken["macros"].values() if m["name"] == "month_of")["description"] = " "
+    assert undescribed_macros(broken) == ["month_of"]

@@ -139,7 +139,7 @@ def test_ids_are_stable_when_the_same_data_is_rebuilt(xs_published, tmp_path: Pa
 
 def test_revenue_kpis_match_a_pandas_recomputation(xs_published):
     """Month-end MRR from the landing files in pandas, grouped by the crosswalk's customer
-    of each billing customer; then the kpis.md formulas, written again here."""
+    of each billing customer; then the kpi_definitions.md formulas, written again here."""
     ws, _ = xs_published
     published = pd.DataFrame(
         ws.query(

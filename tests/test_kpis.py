@@ -1,5 +1,5 @@
 """The KPI marts against pandas recomputations from the landing files of a generated xs
-company (kpis.md), sharing no code with the dbt models: stage conversion by cohort, the
+company (kpi_definitions.md), sharing no code with the dbt models: stage conversion by cohort, the
 sales forecast and velocity columns, the revenue movements and money ratios, revenue by the
 generator's truth identities, and the planted cheapest channel in paid CAC. Also: the GE
 suites of tests/orchestration/checks/suites_kpis.py can fail."""
@@ -54,7 +54,7 @@ def _opportunities(landing: Path) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------- stage conversion
 def test_stage_conversion_matches_pandas(xs_published):
-    """kpis.md "Stage conversion", over the cohort of each creation month: reached = the
+    """kpi_definitions.md "Stage conversion", over the cohort of each creation month: reached = the
     stage is in the opportunity's stage history; advanced = a later open stage is, or won."""
     ws, _ = xs_published
     opps = _opportunities(ws.landing)
@@ -406,7 +406,7 @@ HEALTH_TABLES = [
 
 
 def test_data_health_matches_pandas(xs_published):
-    """kpis.md / marts.md "CRM hygiene", per source table on the latest snapshot: records,
+    """kpi_definitions.md "CRM hygiene", per source table on the latest snapshot: records,
     duplicates (records minus distinct people; companies for accounts), invalid e-mails
     (present, failing the syntax check), unlinked records and internal records excluded;
     from the crosswalk and the staging e-mails. (The generator writes no malformed e-mail:

@@ -24,10 +24,7 @@ from revops.contract import table
 from revops.landing_mapping import MappingError, land, parse_mapping
 from revops.loading import ContractViolation, load_table
 
-from .conftest import MAPPINGS, Workspace, datasets_dir
-
-DATASETS = datasets_dir()
-
+from .conftest import MAPPINGS, Workspace, example_data_dir
 
 # --- unit tests: errors name the mapping line ---------------------------------------------
 
@@ -183,7 +180,7 @@ def test_every_example_mapping_parses():
     names = sorted(p.stem for p in MAPPINGS.glob("*.yml"))
     assert names == ["maven_crm", "mrr_playbook", "olist_marketing", "telco_churn"]
     for path in MAPPINGS.glob("*.yml"):
-        assert parse_mapping(path, DATASETS / path.stem).tables
+        assert parse_mapping(path, example_data_dir() / path.stem).tables
 
 
 # --- end to end: the public datasets through the real pipeline ---------------------------
@@ -222,7 +219,7 @@ def test_partial_landings_refresh_and_publish(sales_and_churn, funnel_and_mrr):
 
 
 def _csv(*parts: str) -> pd.DataFrame:
-    return pd.read_csv(DATASETS.joinpath(*parts), dtype=str, keep_default_na=False)
+    return pd.read_csv(example_data_dir().joinpath(*parts), dtype=str, keep_default_na=False)
 
 
 def test_maven_crm_win_rate_won_revenue_and_sales_cycle(sales_and_churn):
@@ -465,7 +462,8 @@ def test_kpis_without_inputs_are_null_or_absent_not_a_crash(sales_and_churn, fun
 
 def test_the_mapping_files_are_not_changed_by_landing(tmp_path):
     """`revops land` reads the exports in place: the originals are untouched."""
-    before = {p: p.stat().st_mtime_ns for p in DATASETS.rglob("*.csv")}
-    land(MAPPINGS / "mrr_playbook.yml", tmp_path / "landing", DATASETS / "mrr_playbook")
-    assert {p: p.stat().st_mtime_ns for p in DATASETS.rglob("*.csv")} == before
+    datasets = example_data_dir()
+    before = {p: p.stat().st_mtime_ns for p in datasets.rglob("*.csv")}
+    land(MAPPINGS / "mrr_playbook.yml", tmp_path / "landing", datasets / "mrr_playbook")
+    assert {p: p.stat().st_mtime_ns for p in datasets.rglob("*.csv")} == before
     shutil.rmtree(tmp_path / "landing")

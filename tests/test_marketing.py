@@ -1,5 +1,5 @@
 """The marketing marts against a pandas recomputation from the landing files of a generated
-xs company (kpis.md "Marketing"). Only identity (who is which person and customer) is taken
+xs company (kpi_definitions.md "Marketing"). Only identity (who is which person and customer) is taken
 from the published crosswalk and dim_people; leads, stages, opportunities, touchpoints, ad
 spend, FX and the as-of date are read from the landing files and the rules are written again
 here, sharing no code with the dbt models. Also: the GE suites of the marketing marts can fail."""
@@ -66,7 +66,7 @@ def _crosswalk(ws, table: str) -> pd.DataFrame:
 
 
 def _as_of_date(landing: Path) -> pd.Timestamp:
-    """kpis.md: the UTC date of the newest occurred_at / created_at of the current rows."""
+    """kpi_definitions.md: the UTC date of the newest occurred_at / created_at of the current rows."""
     newest_at = []
     for system, table, column, key, deletable in [
         ("marketing", "leads", "created_at", ["lead_id"], False),
@@ -399,7 +399,7 @@ def test_marketing_suites_fail_on_broken_marts(xs_published, tmp_path: Path):
 
 
 def test_paid_cac_matches_a_pandas_recomputation(marketing):
-    """kpis.md: ad spend of the channel / new customers whose first touch was in it."""
+    """kpi_definitions.md: ad spend of the channel / new customers whose first touch was in it."""
     ws, spend = marketing["ws"], marketing["spend"]
     touches = _last_wins(_read(ws.landing / "marketing" / "touchpoints"), ["touchpoint_id"])
     touches["occurred_at"] = _ts(touches["occurred_at"])

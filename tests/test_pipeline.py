@@ -152,6 +152,7 @@ def test_every_gx_suite_ran_and_none_blocked(tiny_published):
     assert "within 3 days" in stale.metadata["warning_details"].value
 
 
+@pytest.mark.extra_refreshes
 def test_a_second_run_gives_the_same_marts(published_copy, tiny_published):
     first, _ = tiny_published
     ws = published_copy  # the first run's files; this run is the second on them
@@ -270,6 +271,7 @@ def test_bad_input_stops_the_run_at_the_right_place_and_keeps_the_published_file
     assert ws.serving_digest() == digest
 
 
+@pytest.mark.extra_refreshes
 def test_a_broken_mart_invariant_blocks_publishing(published_copy):
     """A mart check that fails (here: an invariant the data cannot meet) stops the publish step."""
     from dagster import AssetKey, DagsterInstance, Definitions

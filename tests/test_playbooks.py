@@ -1,4 +1,4 @@
-"""The playbook marts (kpis.md "Playbooks") against a pandas recomputation from the landing
+"""The playbook marts (kpi_definitions.md "Playbooks") against a pandas recomputation from the landing
 files of a generated xs company: upsell candidates, quote timing (UTC and local clock), and
 the uncollected-invoice and unapproved-discount leakage findings. Identity resolution is
 taken from marts.identity_crosswalk (it is tested against the planted truth elsewhere);
@@ -52,7 +52,7 @@ def _parquet(folder: Path) -> pd.DataFrame:
 
 
 def _as_of_date(landing: Path) -> pd.Timestamp:
-    """kpis.md: the UTC date of the newest occurred_at / created_at of the current rows."""
+    """kpi_definitions.md: the UTC date of the newest occurred_at / created_at of the current rows."""
     newest_at = []
     for system, table, key, column, has_updated in [
         ("marketing", "leads", "lead_id", "created_at", True),
@@ -292,7 +292,7 @@ def _expected_upsell(ws, as_of: pd.Timestamp) -> pd.DataFrame:
     )
     paying = customers[customers["mrr_usd"] > 0]
 
-    # kpis.md: trailing-30-day seat utilisation, every day (weekends too), over the accounts
+    # kpi_definitions.md: trailing-30-day seat utilisation, every day (weekends too), over the accounts
     usage = _parquet(landing / "success" / "product_usage")
     usage["usage_date"] = pd.to_datetime(usage["usage_date"])
     usage = usage.drop_duplicates(["account_id", "usage_date"], keep="last")
@@ -355,7 +355,7 @@ def test_upsell_candidates_match_pandas(xs):
     ws, as_of = xs
     expected, utilisation = _expected_upsell(ws, as_of)
     # every customer's utilisation, so the test can fail when no one reaches 0.9 (weekends
-    # count, as kpis.md says: on the generated companies few do)
+    # count, as kpi_definitions.md says: on the generated companies few do)
     con = duckdb.connect(str(ws.warehouse / "work.duckdb"), read_only=True)
     try:
         built = dict(

@@ -11,7 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import Workspace, run_full_refresh
+
+pytestmark = pytest.mark.extra_refreshes  # each test refreshes again, with readers or a kill
 
 REVOPS = str(Path(sys.executable).with_name("revops"))
 

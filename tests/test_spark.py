@@ -5,7 +5,7 @@ exported to Parquet, and `dbt build --target spark` (dbt-spark, local PySpark in
 mode) builds every model from those files, with the one data test that only Spark needs
 (assert_identity_clusters_closed: its label propagation runs a fixed number of rounds).
 Every mart of the published interface
-(../shared/spec/marts.md) must then hold the same rows and values on both engines: rows
+must then hold the same rows and values on both engines: rows
 matched by primary key, floats within 1e-6 (relative), dates and midnight timestamps alike.
 """
 
@@ -21,12 +21,15 @@ import pytest
 
 from revops.spark import dbt_build_on_spark, export_raw, normalise, read_spark_table
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("java") is None and not os.environ.get("JAVA_HOME"),
-    reason="Spark needs a Java runtime (`make install` installs one; CI has it)",
-)
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(
+        shutil.which("java") is None and not os.environ.get("JAVA_HOME"),
+        reason="Spark needs a Java runtime (`make install` installs one; CI has it)",
+    ),
+]
 
-# every mart of marts.md with its primary key
+# every published mart with its primary key
 MARTS = {
     "dim_customers": ["customer_id"],
     "fct_customer_journey": ["journey_event_id"],

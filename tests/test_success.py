@@ -1,4 +1,4 @@
-"""Customer-success marts (kpis.md "Success") against a pandas recomputation from the
+"""Customer-success marts (kpi_definitions.md "Success") against a pandas recomputation from the
 landing files of a generated xs company, and their Great Expectations suites shown able to
 fail. Identity resolution is taken from marts.identity_crosswalk as input (the person and
 customer of each NPS answer, the customer of each billing customer); everything else is

@@ -1,4 +1,4 @@
-{#- Internal and test records (sources.md): an @example.com address or a company
+{#- Internal and test records (docs/contract.md): an @example.com address or a company
     name containing "test". No KPI counts them. -#}
 {% macro is_internal_email(email) -%}
     coalesce({{ regex_matches_function() }}(lower(trim({{ email }})), '@([a-z0-9-]+\.)*example\.com$'), false)

@@ -1,4 +1,4 @@
-{#- The CRM's opportunity stages (sources.md) in pipeline order: the five open stages, then
+{#- The CRM's opportunity stages (docs/contract.md) in pipeline order: the five open stages, then
     closed_won; closed_lost has no place in the order. -#}
 {% macro opportunity_stages() -%}
 select * from (

@@ -1,4 +1,4 @@
-{#- Money to USD (kpis.md): the rate of a date is the latest rate on or before it;
+{#- Money to USD (kpi_definitions.md): the rate of a date is the latest rate on or before it;
     before a currency's first rate, that first rate (stg_finance__fx_rates carries it
     back to 1900-01-01, and USD is 1). Use in FROM, then `amount * alias.rate_to_usd`. -#}
 {% macro join_usd_rate(alias, currency, on_date) -%}

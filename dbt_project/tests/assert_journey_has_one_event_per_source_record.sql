@@ -24,8 +24,8 @@ expected as (
     select 'opportunities', count(*) + count(*) filter (where o.is_closed) + (
         select count(*)
         from {{ ref('stg_sales__opportunity_stage_history') }} as h
-        inner join crosswalk as c
-            on c.source_table = 'opportunities' and c.source_record_id = h.opportunity_id
+        inner join crosswalk as hc
+            on hc.source_table = 'opportunities' and hc.source_record_id = h.opportunity_id
     )
     from {{ ref('stg_sales__opportunities') }} as o
     inner join crosswalk as c

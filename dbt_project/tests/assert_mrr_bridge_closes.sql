@@ -1,4 +1,4 @@
--- kpis.md invariant: MRR(M-1) + new + reactivation + expansion + contraction + churn = MRR(M)
+-- kpi_definitions.md invariant: MRR(M-1) + new + reactivation + expansion + contraction + churn = MRR(M)
 -- every month, where MRR(M-1) is read from the previous month's rows, not from
 -- previous_mrr_usd, so a customer missing from a month is caught. Returns failing months.
 with fct as (

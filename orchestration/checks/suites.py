@@ -2,7 +2,7 @@
 
 `expect` is blocking (the data is wrong: nothing is published); `warn` is shown on the check
 in the UI and never stops a run: it covers the messes real exports have and the KPIs ignore
-(kpis.md: CSAT outside 1-5, negative durations, NPS outside 0-10).
+(kpi_definitions.md: CSAT outside 1-5, negative durations, NPS outside 0-10).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Great Expectations suites of the KPI marts added for issue 7 (kpis.md "Stage
+"""Great Expectations suites of the KPI marts added for issue 7 (kpi_definitions.md "Stage
 conversion"): ranges, the cohort-month x stage spine, and the cross-layer invariant that
 the stages reached add up to the stage history of the counted opportunities."""
 

@@ -1,4 +1,4 @@
-"""Great Expectations suites of the marketing marts (kpis.md "Marketing"): ranges, the
+"""Great Expectations suites of the marketing marts (kpi_definitions.md "Marketing"): ranges, the
 month and quarter spines, and the cross-layer invariants (funnel people and spend add up to
 the detail; attribution credits every won new_business deal exactly once per model)."""
 

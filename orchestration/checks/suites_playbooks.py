@@ -1,4 +1,4 @@
-"""Great Expectations suites for the playbook marts (kpis.md "Playbooks").
+"""Great Expectations suites for the playbook marts (kpi_definitions.md "Playbooks").
 
 Three playbook marts may legitimately be empty (MAY_BE_EMPTY: no customer above 0.9 seat
 utilisation, no leakage found, no forecast month over yet), so they ask for no rows and

@@ -1,4 +1,4 @@
-"""Great Expectations suites of the customer-success marts (kpis.md "Success")."""
+"""Great Expectations suites of the customer-success marts (kpi_definitions.md "Success")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
--- The as-of date (kpis.md): the UTC date of the newest occurred_at / created_at among
+-- The as-of date (kpi_definitions.md): the UTC date of the newest occurred_at / created_at among
 -- the current, non-deleted rows of the landed tables, test records included.
 -- "Today" in every rule is this date, never the run's clock.
 with newest as (

@@ -1,5 +1,5 @@
 -- One row per current, non-internal new_business opportunity with its funnel channel
--- (kpis.md "Funnel"): the funnel channel of its primary contact's person, else of the
+-- (kpi_definitions.md "Funnel"): the funnel channel of its primary contact's person, else of the
 -- customer's earliest-lead person (the person of the customer's earliest non-internal
 -- lead; ties on created_at: the smaller lead_id as text), else its lead_source if that is
 -- a contract channel, else 'unknown'. channel_rule says which one applied; funnel_person_id

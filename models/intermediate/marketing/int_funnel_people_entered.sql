@@ -1,4 +1,4 @@
--- One row per resolved person with at least one non-internal lead (kpis.md "Funnel"):
+-- One row per resolved person with at least one non-internal lead (kpi_definitions.md "Funnel"):
 -- the person enters at their earliest lead (ties on created_at: the smaller lead_id as
 -- text), whose created_at month and original_source_channel (else 'unknown') are the
 -- person's lead month and funnel channel; MQL and SQL instants are the earliest over all

@@ -1,4 +1,4 @@
--- Won new_business bookings credited to channels (kpis.md "Attribution"). Grain:
+-- Won new_business bookings credited to channels (kpi_definitions.md "Attribution"). Grain:
 -- opportunity_id, attribution_model, channel. A deal's touches are the touchpoints of all
 -- people of the won customer (people whose company in dim_people is the deal's customer)
 -- that occurred strictly before the opportunity's created_at. first_touch credits the
@@ -91,7 +91,7 @@ shares as (
         select * from credits
         union all
         select * from untouched
-    )
+    ) as credited_and_untouched
     group by opportunity_id, attribution_model, channel
 ),
 

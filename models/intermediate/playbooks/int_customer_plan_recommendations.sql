@@ -1,4 +1,4 @@
--- The plan to recommend to each paying customer (kpis.md "Upsell candidates"): among the
+-- The plan to recommend to each paying customer (kpi_definitions.md "Upsell candidates"): among the
 -- plans priced in a currency the customer already pays in, and that it does not hold, the
 -- plan held by the most other paying customers of the same industry and size band (a
 -- missing industry or size band is a group of its own); ties: the smaller plan_id. A

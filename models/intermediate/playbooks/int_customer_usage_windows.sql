@@ -1,10 +1,10 @@
 -- Product usage per resolved customer over the trailing 30 days (the as-of date and the 29
 -- days before it) and the 30 days before those, summed over the customer's CRM accounts:
---   seat_utilisation  kpis.md "Upsell candidates": the trailing-30-day mean of
+--   seat_utilisation  kpi_definitions.md "Upsell candidates": the trailing-30-day mean of
 --                     active_users over the mean of licensed_seats, all days (weekends
 --                     included), over the days with usage rows; null without licensed
 --                     seats; capped at 1 (more users than seats = full)
---   seat_utilisation_working_days  the same over Monday to Friday only: not a kpis.md
+--   seat_utilisation_working_days  the same over Monday to Friday only: not a kpi_definitions.md
 --                     number, shown beside it because a B2B product is idle on weekends
 --   usage_trend       mean daily active users of the trailing 30 days over the 30 days
 --                     before, minus 1 (-0.2 = a fifth fewer users); null without earlier use

@@ -1,4 +1,4 @@
--- Revenue leakage `unapproved_discount` (kpis.md): one finding per amount-setting event (a
+-- Revenue leakage `unapproved_discount` (kpi_definitions.md): one finding per amount-setting event (a
 -- subscription's first event, a reactivation, or a change of plan, quantity or discount)
 -- that leaves the subscription active or past_due with discount_pct above 30 (exactly 30
 -- is allowed), for a non-internal customer, detected on the UTC date of the event. At

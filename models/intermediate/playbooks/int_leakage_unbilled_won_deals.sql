@@ -1,4 +1,4 @@
--- Revenue leakage `unbilled_won_deal` (kpis.md): one finding per closed-won new_business or
+-- Revenue leakage `unbilled_won_deal` (kpi_definitions.md): one finding per closed-won new_business or
 -- expansion opportunity of a non-internal account with no subscription event within 30
 -- days of its close (an event whose UTC date is from close_date to close_date + 30 days)
 -- that is linked to it (crm_opportunity_id) or to its account (an event of a billing

@@ -1,4 +1,4 @@
--- Revenue leakage `uncollected_invoice` (kpis.md): one finding per invoice of a non-internal
+-- Revenue leakage `uncollected_invoice` (kpi_definitions.md): one finding per invoice of a non-internal
 -- customer that on the as-of date is open more than 30 days past its due date (the UTC
 -- date of due_at; exactly 30 days is not yet a finding), detected on due date + 31 days,
 -- or uncollectible, detected on its due date. At risk: total - amount_paid, in USD at the

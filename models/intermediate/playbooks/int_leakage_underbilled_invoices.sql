@@ -1,4 +1,4 @@
--- Revenue leakage `underbilled_invoice` (kpis.md): one finding per invoice line, not a
+-- Revenue leakage `underbilled_invoice` (kpi_definitions.md): one finding per invoice line, not a
 -- proration, of an issued invoice (not draft or void) of a non-internal customer whose
 -- amount is below the subscription's contracted amount for the period by more than 1 USD.
 -- Contracted amount = quantity * the plan's unit_amount of the subscription's state at the

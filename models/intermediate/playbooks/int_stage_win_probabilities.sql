@@ -1,4 +1,4 @@
--- p(stage) for the stage-weighted pipeline (kpis.md "Stage-weighted pipeline"): for each
+-- p(stage) for the stage-weighted pipeline (kpi_definitions.md "Stage-weighted pipeline"): for each
 -- open stage, the share of the new_business and expansion opportunities of non-internal
 -- accounts closed in the trailing 12 months (close_date after the as-of date minus 12
 -- months, up to the as-of date) that had reached the stage and were won. An opportunity

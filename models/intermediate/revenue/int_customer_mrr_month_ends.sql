@@ -1,4 +1,4 @@
--- Month-end MRR per resolved customer (kpis.md): the sum of its subscriptions' MRR at the
+-- Month-end MRR per resolved customer (kpi_definitions.md): the sum of its subscriptions' MRR at the
 -- last instant of each month, rounded to cents, from the month of its first subscription
 -- event to the as-of month. Internal/test customers are left out.
 with events as (

@@ -1,4 +1,4 @@
--- Monthly money in and out that the revenue KPIs divide by (kpis.md), in USD, one row per
+-- Monthly money in and out that the revenue KPIs divide by (kpi_definitions.md), in USD, one row per
 -- calendar month with any of them: invoiced revenue (total of invoices issued in the month
 -- with status paid, open or uncollectible, credit notes negative, internal customers
 -- excluded, not spread over the service period), cost of revenue, sales + marketing

@@ -1,4 +1,4 @@
--- Each subscription event with the subscription's MRR after it (kpis.md "MRR"), in the
+-- Each subscription event with the subscription's MRR after it (kpi_definitions.md "MRR"), in the
 -- plan's currency and in USD. The USD rate is the one of the date of the latest
 -- amount-setting event (the first event, a reactivation, or a change of plan, quantity or
 -- discount), so a status-only change or a currency move alone never moves MRR.
@@ -31,11 +31,13 @@ ordered as (
 flagged as (
     select
         *,
-        event_number = 1
+        (
+            event_number = 1
             or event_type = 'reactivated'
             or plan_id is distinct from previous_plan_id
             or quantity is distinct from previous_quantity
-            or discount_pct is distinct from previous_discount_pct as is_amount_setting
+            or discount_pct is distinct from previous_discount_pct
+        ) as is_amount_setting
     from ordered
 ),
 

@@ -1,5 +1,5 @@
 -- One row per current opportunity with what the sales KPIs filter on: internal
--- (its account is internal, kpis.md) and whether it counts in the monthly totals
+-- (its account is internal, kpi_definitions.md) and whether it counts in the monthly totals
 -- (new_business and expansion; renewals count only in the renewal rate).
 with opportunities as (
     select * from {{ ref('stg_sales__opportunities') }}

@@ -1,5 +1,5 @@
 -- One row per current, non-internal NPS answer with a valid score (0-10; others are
--- ignored, kpis.md "Success"), with its respondent key (the resolved person, else the
+-- ignored, kpi_definitions.md "Success"), with its respondent key (the resolved person, else the
 -- normalised e-mail, else the response itself), its resolved customer and its band.
 with responses as (
     select * from {{ ref('stg_success__nps_responses') }}

@@ -1,4 +1,4 @@
--- One row per current, non-internal ticket (kpis.md "Success"), with the parts the
+-- One row per current, non-internal ticket (kpi_definitions.md "Success"), with the parts the
 -- success KPIs count: the UTC month it was created and solved, its CSAT score when it is
 -- 1-5, and its first-response and resolution hours when they are not negative. A negative
 -- duration (a solve or response stamped before creation) is ignored, not the ticket: it

@@ -1,6 +1,6 @@
 -- One row per resolved company (a customer or a prospect), described by its earliest CRM
 -- account, else its billing customer, else its lead form; with the revenue facts of
--- kpis.md (first month with MRR, month of its churn, MRR at the end of the as-of month)
+-- kpi_definitions.md (first month with MRR, month of its churn, MRR at the end of the as-of month)
 -- and its lifecycle stage now.
 {{
     config(

@@ -1,4 +1,4 @@
--- One row per event in a customer's life across the four systems (kpis.md "The customer
+-- One row per event in a customer's life across the four systems (kpi_definitions.md "The customer
 -- journey"), for every record the crosswalk links to a customer (int_journey_events_linked).
 -- Grain: journey_event_id, a hash of (event_type, source_system, event record), stable
 -- across runs. lifecycle_stage is the customer's stage after the event: the furthest of

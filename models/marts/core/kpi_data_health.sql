@@ -1,4 +1,4 @@
--- The CRM hygiene report (kpis.md / marts.md): one row per snapshot date and source table
+-- The CRM hygiene report (kpi_definitions.md): one row per snapshot date and source table
 -- of the identity-bearing tables, kept over time (incremental: each run replaces the rows of
 -- its own snapshot date, so history accumulates and a rerun on the same data is a no-op).
 -- snapshot_date is the as-of date of the data, not the run's clock, so a rebuild of the

@@ -1,4 +1,4 @@
--- The marketing funnel by calendar month and channel (kpis.md "Funnel"). Grain: month,
+-- The marketing funnel by calendar month and channel (kpi_definitions.md "Funnel"). Grain: month,
 -- channel. Counts people (resolved persons), each stage in the month it was reached;
 -- opportunities and wins are new_business opportunities by their funnel channel.
 with funnel_people as (

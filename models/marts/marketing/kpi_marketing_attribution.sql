@@ -1,5 +1,5 @@
 -- Won new_business bookings attributed to marketing channels, with ad spend and ROI, by
--- calendar quarter (kpis.md "Attribution", "Marketing ROI"). Grain: quarter, channel,
+-- calendar quarter (kpi_definitions.md "Attribution", "Marketing ROI"). Grain: quarter, channel,
 -- attribution_model (first_touch, last_touch, linear).
 with attributed as (
     select * from {{ ref('int_won_deals_attributed') }}

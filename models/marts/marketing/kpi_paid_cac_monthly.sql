@@ -1,4 +1,4 @@
--- Paid CAC by channel (kpis.md "CAC"): the channel's ad spend in the month / the customers
+-- Paid CAC by channel (kpi_definitions.md "CAC"): the channel's ad spend in the month / the customers
 -- with a `new` MRR movement in the month whose first touch was in that channel. One row per
 -- (month, channel) with spend or new customers, from the first such month to the as-of month.
 with spend as (

@@ -1,4 +1,4 @@
--- Churn risk of every paying customer (MRR > 0 at the end of the as-of month), kpis.md
+-- Churn risk of every paying customer (MRR > 0 at the end of the as-of month), kpi_definitions.md
 -- "Churn risk": a 0-100 score, the sum of points for four inputs that are columns beside
 -- it (thresholds in the YAML): usage trend, tickets opened in the 90 days up to the as-of
 -- date, the band of the latest NPS answer in those 90 days, and open invoices past due.

@@ -1,4 +1,4 @@
--- Quote acceptance by the customer's region, weekday and hour sent in UTC (kpis.md
+-- Quote acceptance by the customer's region, weekday and hour sent in UTC (kpi_definitions.md
 -- "Quote timing"); is_best_hour marks every weekday row of each region's best UTC hour.
 -- The same on the customer's local clock is playbook_quote_timing_local.
 with cells as (

@@ -1,5 +1,5 @@
 -- Quote acceptance by the customer's region, weekday and hour sent on the customer's local
--- clock (the IANA time zone of its country, seed countries; kpis.md "Quote timing");
+-- clock (the IANA time zone of its country, seed countries; kpi_definitions.md "Quote timing");
 -- is_best_hour marks every weekday row of each region's best local hour. Quotes of
 -- customers with no known country are only in playbook_quote_timing.
 with cells as (

@@ -1,6 +1,6 @@
--- Upsell candidates as of the as-of date (kpis.md "Upsell candidates"): paying customers
+-- Upsell candidates as of the as-of date (kpi_definitions.md "Upsell candidates"): paying customers
 -- (MRR > 0 at the end of the as-of month) whose seat utilisation over the trailing 30 days
--- (all days, as kpis.md says) is at least 0.9, with no open expansion opportunity and no
+-- (all days, as kpi_definitions.md says) is at least 0.9, with no open expansion opportunity and no
 -- detractor NPS answer in the 90 days up to the as-of date, ranked by MRR (rank 1 =
 -- highest; equal MRR, equal rank),
 -- with the plan to recommend (int_customer_plan_recommendations).

@@ -1,5 +1,5 @@
 -- Revenue forecast made on the as-of date for the 6 months after the as-of month
--- (kpis.md "Revenue forecast"), two kinds per month:
+-- (kpi_definitions.md "Revenue forecast"), two kinds per month:
 --   mrr_projection     MRR at the end of the as-of month * (1 + g)^k for the k-th month
 --                      ahead, g = mean of the monthly net MRR growth rates
 --                      (MRR(M) - MRR(M-1)) / MRR(M-1) of the 6 months up to the as-of

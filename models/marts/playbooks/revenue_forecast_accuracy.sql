@@ -1,4 +1,4 @@
--- How good the kept forecasts were (kpis.md "Revenue forecast": later runs report the
+-- How good the kept forecasts were (kpi_definitions.md "Revenue forecast": later runs report the
 -- forecast's own accuracy): every row of revenue_forecast whose month is over by the
 -- as-of date (month <= the month before the as-of month, or the as-of month when the
 -- as-of date is its last day), beside what happened: month-end MRR (kpi_revenue_monthly)

@@ -1,4 +1,4 @@
--- Revenue leakage findings (kpis.md "Revenue leakage"): one row per finding, from the four
+-- Revenue leakage findings (kpi_definitions.md "Revenue leakage"): one row per finding, from the four
 -- detectors in models/intermediate/playbooks (int_leakage_*), with the amount at risk in
 -- USD. finding_id is a hash of the finding type and the record it is about, stable across
 -- runs.

@@ -1,5 +1,5 @@
 -- One row per customer and month where the month-end MRR at either end of the month is
--- above 0, with its movement (kpis.md "MRR movements"): new, reactivation, expansion,
+-- above 0, with its movement (kpi_definitions.md "MRR movements"): new, reactivation, expansion,
 -- contraction, churn or unchanged; movement_usd = mrr_usd - previous_mrr_usd.
 with month_ends as (
     select * from {{ ref('int_customer_mrr_month_ends') }}

@@ -1,4 +1,4 @@
--- Net and gross revenue retention at customer grain (kpis.md "NRR", "GRR"): one row per
+-- Net and gross revenue retention at customer grain (kpi_definitions.md "NRR", "GRR"): one row per
 -- customer and month M for every customer with MRR > 0 at the end of M-12, with its MRR
 -- then and now and the current MRR capped at the M-12 MRR. Summing the columns over the
 -- customers of a month gives the NRR and GRR numerators and denominator, so the semantic

@@ -1,4 +1,4 @@
--- Revenue KPIs by calendar month (kpis.md "Revenue"), from the first month with MRR to the
+-- Revenue KPIs by calendar month (kpi_definitions.md "Revenue"), from the first month with MRR to the
 -- as-of month. Definitions are in _revenue__models.yml.
 with fct as (
     select * from {{ ref('fct_mrr') }}

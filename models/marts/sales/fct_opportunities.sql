@@ -1,4 +1,4 @@
--- One row per current, non-internal opportunity (kpis.md "Sales"), the row-level fact the
+-- One row per current, non-internal opportunity (kpi_definitions.md "Sales"), the row-level fact the
 -- semantic layer counts won, lost, amounts and cycles from: its resolved customer, type,
 -- owner, lead source, dates (UTC) and won/lost flags. is_bookings_type marks the
 -- new_business and expansion opportunities the monthly sales totals count.

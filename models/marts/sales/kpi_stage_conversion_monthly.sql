@@ -1,4 +1,4 @@
--- Stage conversion by cohort (kpis.md "Stage conversion"): for each open stage, the
+-- Stage conversion by cohort (kpi_definitions.md "Stage conversion"): for each open stage, the
 -- opportunities created in the cohort month that reached the stage, and those of them that
 -- went on to a later stage or were won. Definitions are in _sales__models.yml.
 with opportunities as (

@@ -1,4 +1,4 @@
--- The NPS answers that count (kpis.md "NPS"): one per respondent and calendar month, the
+-- The NPS answers that count (kpi_definitions.md "NPS"): one per respondent and calendar month, the
 -- latest (ties: the greater response_id), valid scores 0-10 only, internal answers left
 -- out. The respondent is the resolved person, else the normalised e-mail; neither is
 -- published: respondent_hash is a one-way hash of that key.

@@ -1,4 +1,4 @@
--- One row per current, non-internal support ticket (kpis.md "Success"), the row-level fact
+-- One row per current, non-internal support ticket (kpi_definitions.md "Success"), the row-level fact
 -- of CSAT and response/resolution times: created and (validly) solved dates in UTC, the CSAT
 -- score when it is 1-5 on a solved ticket, and durations in hours when not negative.
 with tickets as (

@@ -1,4 +1,4 @@
--- Logo churn by NPS band (kpis.md "Success"): each month, the customers paying at the end of
+-- Logo churn by NPS band (kpi_definitions.md "Success"): each month, the customers paying at the end of
 -- the previous month, grouped by the band of the latest valid NPS answer of any of their
 -- people in the 90 x 24 h before the month's first instant (none without one), and how many
 -- of them churned in the month. Four rows per month, from the first month with MRR to the

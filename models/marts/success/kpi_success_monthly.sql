@@ -1,4 +1,4 @@
--- Customer-success KPIs by calendar month (kpis.md "Success"), from the first month with a
+-- Customer-success KPIs by calendar month (kpi_definitions.md "Success"), from the first month with a
 -- ticket or an NPS answer to the as-of month. Definitions are in _success__models.yml.
 with tickets as (
     select * from {{ ref('int_success_tickets_classified') }}

@@ -1,4 +1,4 @@
--- Upsell rate by calendar quarter (kpis.md "Success"): of the customers paying at the start
+-- Upsell rate by calendar quarter (kpi_definitions.md "Success"): of the customers paying at the start
 -- of the quarter (MRR > 0 at the end of the month before it), those with an expansion
 -- movement in a month of the quarter. From the quarter of the first month with MRR to the
 -- as-of quarter (which is counted to date).

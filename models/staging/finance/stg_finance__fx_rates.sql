@@ -1,5 +1,5 @@
 -- Rates ready for an as-of lookup (macro join_usd_rate): each currency's first rate
--- is carried back to 1900-01-01, as kpis.md asks for dates before it, and USD is 1.
+-- is carried back to 1900-01-01, as kpi_definitions.md asks for dates before it, and USD is 1.
 with rates as (
     {{ newest_row_wins(source('finance', 'fx_rates'), ['rate_date', 'currency']) }}
 ),

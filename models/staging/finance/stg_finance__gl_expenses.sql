@@ -1,5 +1,5 @@
 -- Converted at the last day of the month's rate; for a month not yet over the
--- as-of lookup falls back to the latest rate there is (kpis.md).
+-- as-of lookup falls back to the latest rate there is (kpi_definitions.md).
 with expenses as (
     {{ newest_row_wins(source('finance', 'gl_expenses'), ['month', 'department', 'category']) }}
 ),

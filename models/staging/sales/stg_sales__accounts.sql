@@ -1,5 +1,5 @@
 -- Soft-deleted accounts are dropped here; their contacts, opportunities and
--- billing records stay (sources.md: deleting an account deletes nothing else).
+-- billing records stay (docs/contract.md: deleting an account deletes nothing else).
 with accounts as (
     {{ newest_row_wins(source('sales', 'accounts'), ['account_id'], has_updated_at=true) }}
 ),

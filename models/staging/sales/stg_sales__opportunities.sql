@@ -1,5 +1,5 @@
 -- Amounts convert at the close_date rate; open opportunities at the rate of the
--- date of created_at (kpis.md).
+-- date of created_at (kpi_definitions.md).
 with opportunities as (
     {{ newest_row_wins(source('sales', 'opportunities'), ['opportunity_id'], has_updated_at=true) }}
 ),
