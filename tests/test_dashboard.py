@@ -347,6 +347,11 @@ PAGE_TOTALS = {
     "sales.py": {
         'pipeline["forecast_usd"].sum()': "the weighted pipeline of the months listed",
     },
+    # not a KPI: messages waiting in the outbox folder, counted over the destinations
+    "activation.py": {
+        "sum(len(outbox.pending(n)) for n in names)": "messages waiting for delivery",
+        "sum(len(outbox.dead_letters(n)) for n in names)": "messages in the dead letter",
+    },
 }
 AGGREGATION = re.compile(
     r"\.(sum|mean|median|count|agg)\(|groupby\(|\b(sum|avg|median|count)\(", re.IGNORECASE
