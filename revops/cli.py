@@ -61,12 +61,15 @@ def _cmd_land(args: argparse.Namespace) -> int:
     source_dir = Path(args.source_dir).resolve() if args.source_dir else None
     started = time.perf_counter()
     try:
-        landed = land(Path(args.mapping), out, source_dir)
+        landed = land(Path(args.mapping), out, source_dir, strict=args.strict)
     except MappingError as error:
         print(f"error: {error}\nnothing was written to {out}", file=sys.stderr)
         return 2
     for item in landed:
         print(f"  {item.table:<34} {item.rows:>9,} rows  {item.path}")
+    for item in landed:
+        for warning in item.warnings:
+            print(f"warning: {warning} (--strict makes this an error)", file=sys.stderr)
     print(
         f"landed {len(landed)} table(s) into {out} in {time.perf_counter() - started:.1f} s; "
         "tables no mapping filled load as empty tables (see _landing.json)"
@@ -276,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--source-dir", help="folder of the export files (default: the mapping's source_dir)"
     )
     lnd.add_argument("--out", help="landing folder (default $REVOPS_LANDING_DIR or data/landing)")
+    lnd.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings as errors (events of one subscription at the same instant, "
+        "ordered by their ids alone)",
+    )
     lnd.set_defaults(func=_cmd_land)
 
     ref = sub.add_parser(
