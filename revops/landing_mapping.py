@@ -3,7 +3,10 @@
 A mapping file (YAML, one per source, see mappings/*.yml) names the export files and, for
 each contract table it fills, a FROM clause over them and one DuckDB SQL expression per
 contract column. `revops land --mapping FILE` evaluates it set-based in an in-memory DuckDB,
-checks every value against the contract's type and the table's key, and only then writes
+checks every value against the contract's type, the allowed values of coded columns, the
+table's key and the rows its references name (revops/landing_checks.py), warns of events
+of one subscription at the same instant whose ids alone decide their order (the larger
+event_id holds; `--strict` makes it an error), and only then writes
 `<landing>/<system>/<table>/<mapping name>.csv` for each table (built in a scratch folder,
 moved into place at the end: a failed mapping leaves the landing folder as it was). It also
 records the tables it filled in `<landing>/_landing.json`, which marks the landing as

@@ -604,3 +604,26 @@ def test_an_export_that_cannot_be_read_names_the_line_and_the_problem(tmp_path):
         land(mapping, tmp_path / "landing")
     assert "test_map.yml line 3:" in str(error.value)
     assert "the file is empty (0 bytes" in str(error.value)
+
+
+def test_shipped_mappings_build_event_ids_that_sort_in_event_order(tmp_path):
+    """The larger event_id holds at one instant: every subscription's created id sorts before
+    its canceled id, in the shipped mappings and in the README's example."""
+    for name in ("telco_churn", "mrr_playbook"):
+        (events,) = [
+            t
+            for t in land(MAPPINGS / f"{name}.yml", tmp_path / name, DATASETS / name)
+            if t.table == "finance/subscription_events"
+        ]
+        assert events.warnings == ()
+        order = duckdb.sql(
+            "select count(*) filter (where created.event_id < canceled.event_id), count(*) "
+            f"from read_csv('{events.path}', all_varchar=true) as created "
+            f"join read_csv('{events.path}', all_varchar=true) as canceled "
+            "using (subscription_id) "
+            "where created.event_type = 'created' and canceled.event_type = 'canceled'"
+        ).fetchall()[0]
+        assert order[0] == order[1] > 0, name
+    readme = (MAPPINGS.parent / "README.md").read_text()
+    assert "':1-created' else ':2-canceled'" in readme
+    assert "the larger event_id holds" in readme
