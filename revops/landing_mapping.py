@@ -602,11 +602,13 @@ def land(
         manifest["partial"] = True
         tables = manifest.setdefault("tables", {})
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        mapped = {f"{t.table.system}/{t.table.name}": sorted(t.columns) for t in mapping.tables}
         for item in landed:
             tables[item.table] = {
                 "mapping": str(mapping.path),
                 "file": item.path.name,
                 "rows": item.rows,
+                "columns": mapped[item.table],
                 "landed_at": now,
             }
         temporary = out / f"{LANDING_MANIFEST}.tmp"
@@ -616,3 +618,10 @@ def land(
         applier.con.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return landed
+
+
+def landed_columns(out: Path) -> dict[str, set[str] | None]:
+    """The tables a partial landing holds and the columns mapped into each (None: every
+    column, for a table recorded before columns were)."""
+    tables = _read_manifest(Path(out)).get("tables", {})
+    return {name: set(t["columns"]) if "columns" in t else None for name, t in tables.items()}
