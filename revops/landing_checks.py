@@ -49,7 +49,10 @@ class Finding:
 def outside_allowed(column_sql: str, values: tuple[str, ...]) -> str:
     """True where a coded value is present and not one of the contract's values (exact text:
     'Active' is not 'active')."""
-    return f"{_text(column_sql)} is not null and cast({column_sql} as varchar) not in ({_value_list(values)})"
+    return (
+        f"{_text(column_sql)} is not null "
+        f"and cast({column_sql} as varchar) not in ({_value_list(values)})"
+    )
 
 
 def allowed_problem(table: Table, column: str) -> str:
