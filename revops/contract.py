@@ -39,6 +39,14 @@ TOUCH_TYPES = (
     "event_visit",
 )
 DEPARTMENTS = ("marketing", "sales", "success", "rnd", "g_and_a", "cost_of_revenue")
+CHURN_REASONS = ("price", "product", "competitor", "budget", "support", "other")
+# The channel a CRM account or billing customer was acquired through, used by the funnel
+# when no lead gives one (optional: a landing without it keeps working).
+_ACQUISITION = {"acquisition_channel": TEXT}
+ACQUISITION_NOTE = (
+    "The funnel's channel of the customer's opportunities when no lead gives one (the "
+    "account's before the billing customer's)."
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class Table:
     allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     references: tuple[Reference, ...] = ()
     event_order: EventOrder | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # column -> what a reader must know
 
     @property
     def qualified(self) -> str:
@@ -210,8 +219,10 @@ TABLES: tuple[Table, ...] = (
             "created_at": TS,
             "is_deleted": BOOL,
         },
-        optional=_UPDATED,
+        optional={**_UPDATED, **_ACQUISITION},
         timestamp_column="created_at",
+        allowed={"acquisition_channel": CHANNELS},
+        notes={"acquisition_channel": ACQUISITION_NOTE},
     ),
     Table(
         "sales",
@@ -373,9 +384,10 @@ TABLES: tuple[Table, ...] = (
             "currency": TEXT,
             "created_at": TS,
         },
-        optional=_UPDATED,
+        optional={**_UPDATED, **_ACQUISITION},
         timestamp_column="created_at",
-        allowed={"currency": CURRENCIES},
+        allowed={"currency": CURRENCIES, "acquisition_channel": CHANNELS},
+        notes={"acquisition_channel": ACQUISITION_NOTE},
     ),
     Table(
         "finance",
@@ -406,10 +418,20 @@ TABLES: tuple[Table, ...] = (
             "status": TEXT,
             "crm_opportunity_id": TEXT,
         },
+        # why a subscription was canceled, and the customer's words (free text that may name
+        # people: kept in raw, never published)
+        optional={"churn_reason": TEXT, "churn_feedback": TEXT},
         timestamp_column="occurred_at",
         allowed={
             "event_type": ("created", "updated", "canceled", "reactivated"),
-            "status": ("active", "past_due", "canceled"),
+            "status": ("active", "past_due", "canceled", "trialing"),
+            "churn_reason": CHURN_REASONS,
+        },
+        notes={
+            "status": "trialing: a trial, which holds no MRR.",
+            "churn_reason": "On canceled rows; empty = unknown.",
+            "churn_feedback": "The customer's words (may name people): kept in raw, never "
+            "published in a mart.",
         },
         references=(
             Reference("customer_id", "finance/customers"),

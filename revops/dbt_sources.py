@@ -33,6 +33,10 @@ def column_description(table: Table, column: str) -> str | None:
     """What the contract says of a column beyond its type: its allowed values, the table it
     names a row of, and the order of same-instant events (for the key)."""
     notes = []
+    if column in table.optional:
+        notes.append("Optional: a landing without it keeps working.")
+    if column in table.notes:
+        notes.append(table.notes[column])
     if column in table.allowed:
         notes.append(f"One of {', '.join(table.allowed[column])} (empty = none).")
     for reference in table.references:

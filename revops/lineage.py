@@ -75,8 +75,17 @@ def _jinja_to_sql(match: re.Match) -> str:
     return f" {HIDDEN} {' '.join(words)} "
 
 
+_INCREMENTAL = re.compile(
+    r"\{%-?\s*if\s+is_incremental\(\)\s*-?%\}(.*?)"
+    r"(?:\{%-?\s*else\s*-?%\}(.*?))?\{%-?\s*endif\s*-?%\}",
+    re.S,
+)
+
+
 def tokens(sql: str) -> list[str]:
-    """The SQL's identifiers (lower case, unquoted) and punctuation; strings and comments go."""
+    """The SQL's identifiers (lower case, unquoted) and punctuation; strings and comments go.
+    An incremental model is read as its full build (the `else` of `is_incremental()`)."""
+    sql = _INCREMENTAL.sub(lambda m: m.group(2) or " ", sql)
     sql = _JINJA_TAG.sub(" ", sql)
     sql = _JINJA_EXPR.sub(_jinja_to_sql, sql)
     sql = re.sub(r"--[^\n]*", " ", sql)
@@ -113,7 +122,18 @@ def scopes(toks: list[str]) -> list[tuple[str, list[str]]]:
         i = 1
         if toks[i : i + 1] == ["recursive"]:
             i += 1
-        while i + 2 < len(toks) and toks[i + 1] == "as":
+        while i + 2 < len(toks):
+            if toks[i + 1] != "as":
+                # a macro that writes CTEs itself: skip to the next CTE (its columns are
+                # the macro's business; the CTEs after it name what they use)
+                k, depth = i, 0
+                while k < len(toks) and not (depth == 0 and toks[k] in (",", "select")):
+                    depth += {"(": 1, ")": -1}.get(toks[k], 0)
+                    k += 1
+                if k >= len(toks) or toks[k] != ",":
+                    break
+                i = k + 1
+                continue
             j = i + 2
             if toks[j] in ("materialized", "not"):
                 j += 1 if toks[j] == "materialized" else 2
@@ -210,7 +230,7 @@ def analyse(sql: str, inputs_of: dict[str, Carried]) -> Carried:
     model = Carried()
     for name, body in scopes(words):
         lists, outside, inputs = _select_lists(body)
-        if HIDDEN in body:
+        if HIDDEN in body:  # named columns only: a `*` never passes a macro's relation on
             inputs.append(HIDDEN)
         available = Carried()
         for relation in inputs:
@@ -226,13 +246,20 @@ def analyse(sql: str, inputs_of: dict[str, Carried]) -> Carried:
                 found |= available.values.get(word, set())
             return found
 
+        passed_on = Carried()  # what a `*` passes on: the relations the scope reads by name
+        for relation in inputs:
+            source = known.get(relation)
+            if source is not None and relation != HIDDEN:
+                for column, columns in source.values.items():
+                    passed_on.add(column, columns)
+
         scope = Carried(rows=set(available.rows))
         scope.rows |= columns_named(outside)
         for items in lists:
             for item in items:
                 if "*" in item and (len(item) == 1 or item[-1] == "*" or "exclude" in item):
                     excluded = set(item[item.index("exclude") :]) if "exclude" in item else set()
-                    for column, columns in available.values.items():
+                    for column, columns in passed_on.values.items():
                         if column not in excluded:
                             scope.add(column, columns)
                     continue

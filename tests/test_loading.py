@@ -181,7 +181,7 @@ def test_value_outside_the_allowed_ones_names_file_column_values_and_rows(landin
         load_table(con, landing, table("finance", "subscription_events"))
     message = str(error.value)
     assert str(path) in message and "column:  status" in message
-    assert "allowed values for status (active, past_due, canceled)" in message
+    assert "allowed values for status (active, past_due, canceled, trialing)" in message
     assert "'Active' (1 row)" in message and "row 1: 'Active'" in message
 
 

@@ -530,7 +530,7 @@ def test_a_value_outside_the_allowed_ones_names_the_line_and_the_values(tmp_path
         land(_events_mapping(tmp_path, "subs.state"), tmp_path / "landing")
     message = str(error.value)
     assert "subs.yml line 16:" in message and "column 'status'" in message
-    assert "allowed values for status (active, past_due, canceled)" in message
+    assert "allowed values for status (active, past_due, canceled, trialing)" in message
     assert "on 4 row(s): 'Active' (4 rows)" in message and "lower()" in message
     assert not (tmp_path / "landing" / "finance").exists()
 
