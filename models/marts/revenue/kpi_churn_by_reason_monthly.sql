@@ -1,7 +1,7 @@
--- Each month's churn split by reason (kpis.md "Churn by reason"): the churn movements of
--- fct_mrr, each under the churn_reason of its customer's latest canceled event at or
--- before the end of the month ('unknown' when that event has none, or there is none). The
--- reasons of a month add up to kpi_revenue_monthly's churned customers and churned MRR.
+-- Each month's churn split by reason: the churn movements of fct_mrr, each under the
+-- churn_reason of its customer's latest canceled event at or before the end of the month
+-- ('unknown' when that event has none, or there is none). The reasons of a month add up to
+-- kpi_revenue_monthly's churned customers and churned MRR.
 with fct as (
     select * from {{ ref('fct_mrr') }}
 ),

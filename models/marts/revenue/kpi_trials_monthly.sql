@@ -1,9 +1,9 @@
--- Trials by the month they started (kpis.md "Trials"), from the first month with a trial to
--- the as-of month. A trial is a subscription with a `trialing` state (it holds no MRR); it
--- starts at its first trialing state and converts when the same subscription, or another
--- subscription of the same billing customer created within 7 days after the trial's last
--- trialing state, reaches active or past_due with MRR > 0 (by the as-of date: every
--- landed event). Internal/test customers are left out.
+-- Trials by the month they started, from the first month with a trial to the as-of month. A
+-- trial is a subscription with a `trialing` state (it holds no MRR); it starts at its first
+-- trialing state and converts when the same subscription, or another subscription of the
+-- same billing customer created within 7 days after the trial's last trialing state,
+-- reaches active or past_due with MRR > 0 (by the as-of date: every landed event).
+-- Internal/test customers are left out.
 with events as (
     select * from {{ ref('int_subscription_events_priced') }}
 ),
