@@ -216,8 +216,10 @@ def _item_alias(item: list[str]) -> str | None:
     return None
 
 
-def analyse(sql: str, inputs_of: dict[str, Carried]) -> Carried:
-    """What a model's SQL carries, given what each relation it reads carries."""
+def analyse(sql: str, inputs_of: dict[str, Carried], macro_words: Iterable[str] = ()) -> Carried:
+    """What a model's SQL carries, given what each relation it reads carries. `macro_words`:
+    the words of the macros it calls; the parents' columns they name decide its rows (the
+    SQL a macro writes is not followed column by column, but nothing it reads is lost)."""
     words = tokens(sql)
     known = dict(inputs_of)
     hidden = Carried()  # the parents the SQL names only through a macro
@@ -274,6 +276,15 @@ def analyse(sql: str, inputs_of: dict[str, Carried]) -> Carried:
             known[name] = scope
         else:
             model.values, model.rows = scope.values, scope.rows
+    every_parent = Carried()
+    for carried in inputs_of.values():
+        for column, columns in carried.values.items():
+            every_parent.add(column, columns)
+    in_macros = set()
+    for word in set(macro_words):
+        in_macros |= every_parent.values.get(word, set())
+    model.read |= in_macros
+    model.rows |= in_macros
     return model
 
 
@@ -321,7 +332,7 @@ def from_manifest(manifest: dict) -> Lineage:
                     else _ref(parent_node["name"])
                 )
                 inputs[key] = carried[parent]
-        carried[unique_id] = analyse(node["raw_code"], inputs)
+        carried[unique_id] = analyse(node["raw_code"], inputs, _macro_words(node, manifest))
 
     marts: dict[Column, set[str]] = {}
     kpi_inputs: dict[tuple[str, str], set[Column]] = {}
@@ -382,6 +393,21 @@ def from_manifest(manifest: dict) -> Lineage:
     return Lineage(
         marts, metrics, kpi_inputs, {by_name[u]: c for u, c in carried.items() if u in by_name}
     )
+
+
+def _macro_words(node: dict, manifest: dict) -> list[str]:
+    """The words of the project's macros a node calls, and of the macros those call."""
+    macros, seen, words = manifest.get("macros", {}), set(), []
+    pending = list(node.get("depends_on", {}).get("macros", []))
+    while pending:
+        unique_id = pending.pop()
+        macro = macros.get(unique_id)
+        if unique_id in seen or macro is None or macro.get("package_name") != node["package_name"]:
+            continue
+        seen.add(unique_id)
+        words += tokens(macro["macro_sql"])
+        pending += macro.get("depends_on", {}).get("macros", [])
+    return words
 
 
 def _topological(unique_ids: list[str], manifest: dict) -> list[str]:
