@@ -61,16 +61,47 @@ def _cmd_land(args: argparse.Namespace) -> int:
     source_dir = Path(args.source_dir).resolve() if args.source_dir else None
     started = time.perf_counter()
     try:
-        landed = land(Path(args.mapping), out, source_dir)
+        landed = land(Path(args.mapping), out, source_dir, strict=args.strict)
     except MappingError as error:
         print(f"error: {error}\nnothing was written to {out}", file=sys.stderr)
         return 2
     for item in landed:
         print(f"  {item.table:<34} {item.rows:>9,} rows  {item.path}")
+    for item in landed:
+        for warning in item.warnings:
+            print(f"warning: {warning} (--strict makes this an error)", file=sys.stderr)
+    _print_kpi_gaps(out)
     print(
         f"landed {len(landed)} table(s) into {out} in {time.perf_counter() - started:.1f} s; "
         "tables no mapping filled load as empty tables (see _landing.json)"
     )
+    return 0
+
+
+def _print_kpi_gaps(out: Path) -> None:
+    """Which KPIs the landing so far leaves null or partial, from the dbt graph."""
+    from revops.landing_mapping import landed_columns
+    from revops.lineage import describe_gaps, kpi_gaps, load
+
+    try:
+        lineage = load()
+    except Exception as error:  # the landing is written; the forecast of KPIs is extra
+        print(f"(could not read the dbt graph to say which KPIs stay null: {error})")
+        return
+    for line in describe_gaps(kpi_gaps(lineage, landed_columns(out))):
+        print(line)
+
+
+def _cmd_lineage(args: argparse.Namespace) -> int:
+    from revops.lineage import DOC_PATH, load, render
+
+    page = render(load())
+    if args.write:
+        DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+        DOC_PATH.write_text(page)
+        print(f"wrote {DOC_PATH.relative_to(paths.REPO_ROOT)}")
+    else:
+        print(page, end="")
     return 0
 
 
@@ -283,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--source-dir", help="folder of the export files (default: the mapping's source_dir)"
     )
     lnd.add_argument("--out", help="landing folder (default $REVOPS_LANDING_DIR or data/landing)")
+    lnd.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings as errors (events of one subscription at the same instant, "
+        "ordered by their ids alone)",
+    )
     lnd.set_defaults(func=_cmd_land)
 
     ref = sub.add_parser(
@@ -455,6 +492,16 @@ def build_parser() -> argparse.ArgumentParser:
                 "--pending", action="store_true", help="also drop messages not yet tried"
             )
     box.set_defaults(func=_cmd_outbox)
+
+    lin = sub.add_parser(
+        "lineage",
+        help="what feeds what: the marts and metrics each landing contract column feeds",
+        description="Read the dbt graph (parsed first if stale) and print, for every column "
+        "of the landing contract, the marts and semantic-layer metrics that read it, or "
+        '"feeds nothing". --write regenerates docs/what_feeds_what.md.',
+    )
+    lin.add_argument("--write", action="store_true", help="write docs/what_feeds_what.md")
+    lin.set_defaults(func=_cmd_lineage)
 
     src = sub.add_parser(
         "dbt-sources",

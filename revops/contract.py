@@ -30,6 +30,54 @@ CHANNELS = (
 CURRENCIES = ("USD", "EUR", "GBP")
 STAGES = ("prospecting", "discovery", "solution", "proposal", "negotiation")
 CLOSED_STAGES = ("closed_won", "closed_lost")
+TOUCH_TYPES = (
+    "ad_click",
+    "email_click",
+    "webinar_attended",
+    "content_download",
+    "demo_request",
+    "event_visit",
+)
+DEPARTMENTS = ("marketing", "sales", "success", "rnd", "g_and_a", "cost_of_revenue")
+CHURN_REASONS = ("price", "product", "competitor", "budget", "support", "other")
+# The channel a CRM account or billing customer was acquired through, used by the funnel
+# when no lead gives one (optional: a landing without it keeps working).
+_ACQUISITION = {"acquisition_channel": TEXT}
+ACQUISITION_NOTE = (
+    "The funnel's channel of the customer's opportunities when no lead gives one (the "
+    "account's before the billing customer's)."
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column naming a row of another landing table by that table's (one-column) key: the
+    marts join through it, so a value naming no row there drops or nulls a number."""
+
+    column: str
+    parent: str  # "<system>/<table>"
+
+    @property
+    def parent_table(self) -> Table:
+        return TABLES_BY_NAME[self.parent.replace("/", "__")]
+
+    @property
+    def parent_key(self) -> str:
+        (key,) = self.parent_table.key
+        return key
+
+
+@dataclass(frozen=True)
+class EventOrder:
+    """Rows that are states of one entity over time: the state at an instant is the latest
+    row at or before it, and rows at the same instant are applied in key order (the larger
+    key holds). Kinds of event have a natural order within one instant (created first)."""
+
+    entity: str  # the column naming the entity (a subscription)
+    at: str  # when the state began
+    state: tuple[str, ...]  # the columns whose values the ordering decides between
+    kind: str  # the column saying what happened
+    kinds_in_order: tuple[tuple[str, ...], ...]  # steps of a lifecycle, first to last
 
 
 @dataclass(frozen=True)
@@ -42,6 +90,11 @@ class Table:
     # Columns real exports often carry and the loader keeps when present.
     optional: dict[str, str] = field(default_factory=dict)
     timestamp_column: str | None = None  # newest business timestamp, for metadata
+    # Coded columns: the only values they may hold (empty = null is always allowed).
+    allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()
+    event_order: EventOrder | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # column -> what a reader must know
 
     @property
     def qualified(self) -> str:
@@ -77,6 +130,7 @@ TABLES: tuple[Table, ...] = (
             "budget_amount": MONEY,
             "currency": TEXT,
         },
+        allowed={"channel": CHANNELS, "currency": CURRENCIES},
     ),
     Table(
         "marketing",
@@ -91,6 +145,7 @@ TABLES: tuple[Table, ...] = (
             "impressions": INT,
             "clicks": INT,
         },
+        allowed={"channel": CHANNELS, "currency": CURRENCIES},
     ),
     Table(
         "marketing",
@@ -114,6 +169,7 @@ TABLES: tuple[Table, ...] = (
             "updated_at": TS,
         },
         timestamp_column="updated_at",
+        allowed={"original_source_channel": CHANNELS},
     ),
     Table(
         "marketing",
@@ -130,6 +186,7 @@ TABLES: tuple[Table, ...] = (
         },
         fmt="parquet",
         timestamp_column="occurred_at",
+        allowed={"channel": CHANNELS, "touch_type": TOUCH_TYPES},
     ),
     # sales
     Table(
@@ -145,6 +202,7 @@ TABLES: tuple[Table, ...] = (
             "region": TEXT,
             "hired_at": TS,
         },
+        allowed={"role": ("sdr", "ae", "am", "manager"), "region": ("emea", "amer", "apac")},
     ),
     Table(
         "sales",
@@ -161,8 +219,10 @@ TABLES: tuple[Table, ...] = (
             "created_at": TS,
             "is_deleted": BOOL,
         },
-        optional=_UPDATED,
+        optional={**_UPDATED, **_ACQUISITION},
         timestamp_column="created_at",
+        allowed={"acquisition_channel": CHANNELS},
+        notes={"acquisition_channel": ACQUISITION_NOTE},
     ),
     Table(
         "sales",
@@ -182,6 +242,7 @@ TABLES: tuple[Table, ...] = (
         },
         optional=_UPDATED,
         timestamp_column="created_at",
+        references=(Reference("account_id", "sales/accounts"),),
     ),
     Table(
         "sales",
@@ -206,6 +267,12 @@ TABLES: tuple[Table, ...] = (
         },
         optional={**_UPDATED, **_DELETED},
         timestamp_column="created_at",
+        allowed={
+            "currency": CURRENCIES,
+            "opportunity_type": ("new_business", "expansion", "renewal"),
+            "stage_name": (*STAGES, *CLOSED_STAGES),
+        },
+        references=(Reference("account_id", "sales/accounts"),),
     ),
     Table(
         "sales",
@@ -219,6 +286,8 @@ TABLES: tuple[Table, ...] = (
             "probability": "double",
         },
         timestamp_column="changed_at",
+        allowed={"stage_name": (*STAGES, *CLOSED_STAGES)},
+        references=(Reference("opportunity_id", "sales/opportunities"),),
     ),
     Table(
         "sales",
@@ -234,6 +303,8 @@ TABLES: tuple[Table, ...] = (
             "signed_at": TS,
         },
         timestamp_column="sent_at",
+        allowed={"currency": CURRENCIES, "status": ("accepted", "rejected", "expired", "open")},
+        references=(Reference("opportunity_id", "sales/opportunities"),),
     ),
     Table(
         "sales",
@@ -247,6 +318,7 @@ TABLES: tuple[Table, ...] = (
             "currency": TEXT,
         },
         timestamp_column="submitted_at",
+        allowed={"currency": CURRENCIES},
     ),
     # success
     Table(
@@ -266,6 +338,7 @@ TABLES: tuple[Table, ...] = (
         },
         optional=_UPDATED,
         timestamp_column="created_at",
+        references=(Reference("account_id", "sales/accounts"),),
     ),
     Table(
         "success",
@@ -295,6 +368,7 @@ TABLES: tuple[Table, ...] = (
         },
         fmt="parquet",
         timestamp_column="usage_date",
+        references=(Reference("account_id", "sales/accounts"),),
     ),
     # finance
     Table(
@@ -310,8 +384,10 @@ TABLES: tuple[Table, ...] = (
             "currency": TEXT,
             "created_at": TS,
         },
-        optional=_UPDATED,
+        optional={**_UPDATED, **_ACQUISITION},
         timestamp_column="created_at",
+        allowed={"currency": CURRENCIES, "acquisition_channel": CHANNELS},
+        notes={"acquisition_channel": ACQUISITION_NOTE},
     ),
     Table(
         "finance",
@@ -324,6 +400,7 @@ TABLES: tuple[Table, ...] = (
             "unit_amount": MONEY,
             "currency": TEXT,
         },
+        allowed={"billing_interval": ("month", "year"), "currency": CURRENCIES},
     ),
     Table(
         "finance",
@@ -341,7 +418,32 @@ TABLES: tuple[Table, ...] = (
             "status": TEXT,
             "crm_opportunity_id": TEXT,
         },
+        # why a subscription was canceled, and the customer's words (free text that may name
+        # people: kept in raw, never published)
+        optional={"churn_reason": TEXT, "churn_feedback": TEXT},
         timestamp_column="occurred_at",
+        allowed={
+            "event_type": ("created", "updated", "canceled", "reactivated"),
+            "status": ("active", "past_due", "canceled", "trialing"),
+            "churn_reason": CHURN_REASONS,
+        },
+        notes={
+            "status": "trialing: a trial, which holds no MRR.",
+            "churn_reason": "On canceled rows; empty = unknown.",
+            "churn_feedback": "The customer's words (may name people): kept in raw, never "
+            "published in a mart.",
+        },
+        references=(
+            Reference("customer_id", "finance/customers"),
+            Reference("plan_id", "finance/plans"),
+        ),
+        event_order=EventOrder(
+            entity="subscription_id",
+            at="occurred_at",
+            state=("status", "plan_id", "quantity", "discount_pct"),
+            kind="event_type",
+            kinds_in_order=(("created",), ("updated", "reactivated"), ("canceled",)),
+        ),
     ),
     Table(
         "finance",
@@ -365,6 +467,11 @@ TABLES: tuple[Table, ...] = (
         },
         optional=_UPDATED,
         timestamp_column="issued_at",
+        allowed={
+            "currency": CURRENCIES,
+            "status": ("draft", "open", "paid", "void", "uncollectible"),
+        },
+        references=(Reference("customer_id", "finance/customers"),),
     ),
     Table(
         "finance",
@@ -382,6 +489,10 @@ TABLES: tuple[Table, ...] = (
             "period_end": DATE,
             "is_proration": BOOL,
         },
+        references=(
+            Reference("invoice_id", "finance/invoices"),
+            Reference("plan_id", "finance/plans"),
+        ),
     ),
     Table(
         "finance",
@@ -389,6 +500,7 @@ TABLES: tuple[Table, ...] = (
         ("rate_date", "currency"),
         {"rate_date": DATE, "currency": TEXT, "rate_to_usd": "double"},
         timestamp_column="rate_date",
+        allowed={"currency": CURRENCIES},
     ),
     Table(
         "finance",
@@ -401,6 +513,7 @@ TABLES: tuple[Table, ...] = (
             "amount": MONEY,
             "currency": TEXT,
         },
+        allowed={"department": DEPARTMENTS, "currency": CURRENCIES},
     ),
 )
 

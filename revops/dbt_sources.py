@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from revops.contract import SYSTEMS, TABLES, TS
+from revops.contract import SYSTEMS, TABLES, TS, Table
 from revops.paths import REPO_ROOT
 
 HEADER = (
@@ -29,6 +29,40 @@ def sources_path(system: str) -> Path:
     return REPO_ROOT / "models" / "staging" / system / f"_{system}__sources.yml"
 
 
+def column_description(table: Table, column: str) -> str | None:
+    """What the contract says of a column beyond its type: its allowed values, the table it
+    names a row of, and the order of same-instant events (for the key)."""
+    notes = []
+    if column in table.optional:
+        notes.append("Optional: a landing without it keeps working.")
+    if column in table.notes:
+        notes.append(table.notes[column])
+    if column in table.allowed:
+        notes.append(f"One of {', '.join(table.allowed[column])} (empty = none).")
+    for reference in table.references:
+        if reference.column == column:
+            notes.append(
+                f"Names a {reference.parent} {reference.parent_key} (checked when that table "
+                "is landed)."
+            )
+    order = table.event_order
+    if order is not None and table.key == (column,):
+        notes.append(
+            f"Events of one {order.entity} at the same {order.at} apply in {column} order: "
+            f"the larger {column} holds, so {column}s sort in event order (e.g. "
+            "'<id>:1-created' before '<id>:2-canceled')."
+        )
+    return " ".join(notes) or None
+
+
+def _column(table: Table, column: str, typ: str) -> dict:
+    entry = {"name": column, "data_type": typ}
+    description = column_description(table, column)
+    if description:
+        entry["description"] = description
+    return entry
+
+
 def render(system: str) -> str:
     tables = []
     for t in (t for t in TABLES if t.system == system):
@@ -40,7 +74,7 @@ def render(system: str) -> str:
                 "typed by the landing contract; later files may repeat a key with newer values."
             ),
             "meta": {"dagster": {"asset_key": list(t.asset_path)}},
-            "columns": [{"name": c, "data_type": typ} for c, typ in t.all_columns().items()]
+            "columns": [_column(t, c, typ) for c, typ in t.all_columns().items()]
             + [
                 {"name": "_source_file", "description": "Landing file the row came from."},
                 {

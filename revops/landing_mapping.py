@@ -3,7 +3,10 @@
 A mapping file (YAML, one per source, see mappings/*.yml) names the export files and, for
 each contract table it fills, a FROM clause over them and one DuckDB SQL expression per
 contract column. `revops land --mapping FILE` evaluates it set-based in an in-memory DuckDB,
-checks every value against the contract's type and the table's key, and only then writes
+checks every value against the contract's type, the allowed values of coded columns, the
+table's key and the rows its references name (revops/landing_checks.py), warns of events
+of one subscription at the same instant whose ids alone decide their order (the larger
+event_id holds; `--strict` makes it an error), and only then writes
 `<landing>/<system>/<table>/<mapping name>.csv` for each table (built in a scratch folder,
 moved into place at the end: a failed mapping leaves the landing folder as it was). It also
 records the tables it filled in `<landing>/_landing.json`, which marks the landing as
@@ -44,7 +47,15 @@ import duckdb
 import yaml
 
 from revops.contract import BOOL, DATE, INT, TABLES_BY_NAME, TEXT, TS, Table
-from revops.loading import LANDING_MANIFEST
+from revops.landing_checks import (
+    allowed_problem,
+    orphans,
+    reference_problem,
+    same_instant_events,
+    same_instant_problem,
+    values_outside_allowed,
+)
+from revops.loading import LANDING_MANIFEST, landing_files, read_problem, scan
 
 MAX_SAMPLES = 5
 READ_DEFAULTS = {"header": True, "all_varchar": True}
@@ -86,6 +97,7 @@ class LandedTable:
     table: str
     rows: int
     path: Path
+    warnings: tuple[str, ...] = ()  # what may not mean what the export meant (--strict: errors)
 
 
 def _display(path: Path) -> str:
@@ -288,6 +300,7 @@ class _Applier:
         self.con = duckdb.connect()
         self.con.execute("set TimeZone = 'UTC'")
         self.columns_of: dict[str, list[str]] = {}
+        self.views: dict[str, str] = {}  # qualified table -> its landed view
 
     def error(self, line: int, message: str) -> MappingError:
         return self.reader.error(line, message)
@@ -299,18 +312,24 @@ class _Applier:
                 raise self.error(file.line, f"source '{alias}': no such export file {path}")
             settings = {**READ_DEFAULTS, **options}
             args = ", ".join(f"{k} = {_literal(v)}" for k, v in settings.items())
-            try:
-                self.con.execute(
-                    f"create temp table {_quote(alias)} as "
-                    f"select * from read_csv({_literal(str(path))}, {args})"
-                )
-            except duckdb.Error as error:
+            problem = read_problem(path)
+            if problem is None:
+                try:
+                    self.con.execute(
+                        f"create temp table {_quote(alias)} as "
+                        f"select * from read_csv({_literal(str(path))}, {args})"
+                    )
+                except duckdb.Error as error:
+                    problem = read_problem(path, error)
+            if problem is None:
+                described = self.con.execute(f"describe {_quote(alias)}").fetchall()
+                self.columns_of[alias] = [row[0] for row in described]
+                problem = read_problem(path, columns=self.columns_of[alias])
+            if problem:
                 raise self.error(
                     file.line,
-                    f"source '{alias}' ({path.name}) cannot be read: {_first_line(error)}",
-                ) from None
-            described = self.con.execute(f"describe {_quote(alias)}").fetchall()
-            self.columns_of[alias] = [row[0] for row in described]
+                    f"source '{alias}' ({path}) {problem}; fix or export it again",
+                )
 
     def _available(self, from_clause: str) -> str:
         used = [a for a in self.columns_of if re.search(rf"\b{re.escape(a)}\b", from_clause)]
@@ -435,7 +454,9 @@ class _Applier:
                 f"is not unique: {total} value(s) repeat, e.g. {samples}",
             )
 
-    def write(self, spec: TableMapping, staged: str, folder: Path) -> Path:
+    def landed_view(self, spec: TableMapping, staged: str) -> str:
+        """A view of the rows exactly as they will be landed (and read back by the loader):
+        the checks read it, and `write` copies it."""
         table = spec.table
         contract = table.all_columns()
         wanted = list(table.columns) + [c for c in table.optional if c in spec.columns]
@@ -445,11 +466,84 @@ class _Applier:
             else f"cast(null as varchar) as {_quote(c)}"
             for c in wanted
         )
+        view = _quote(f"_landed_{table.qualified}")
+        self.con.execute(
+            f"create or replace temp view {view} as select {select} from {_quote(staged)}"
+        )
+        return view
+
+    def _parent_relation(self, parent: Table, views: dict[str, str], out: Path) -> str | None:
+        """The parent table's landed keys: from this mapping, else from the files already in
+        the landing folder, else None (not landed: nothing to check against)."""
+        if parent.qualified in views:
+            return views[parent.qualified]
+        files = landing_files(out, parent)
+        if not files:
+            return None
+        (key,) = parent.key
+        view = _quote(f"_existing_{parent.qualified}")
+        union = " union all ".join(f"select {_quote(key)} from {scan(p)}" for p in files)
+        self.con.execute(f"create or replace temp view {view} as {union}")
+        return view
+
+    def check_contract_rules(
+        self, specs: list[TableMapping], out: Path, strict: bool
+    ) -> dict[str, tuple[str, ...]]:
+        """Allowed values, references and same-instant events of every mapped table (on their
+        landed views), before anything is written; returns each table's warnings (errors
+        under `strict`)."""
+        views = self.views
+        warnings: dict[str, tuple[str, ...]] = {}
+        for spec in specs:
+            table, view = spec.table, views[spec.table.qualified]
+            qualified = f"{table.system}/{table.name}"
+            for finding in values_outside_allowed(self.con, view, table, list(spec.columns)):
+                raise self.error(
+                    spec.columns[finding.column].line,
+                    f"column '{finding.column}' of {qualified}: "
+                    f"{allowed_problem(table, finding.column)} on {finding.rows} row(s): "
+                    f"{finding.examples} (map them to allowed values in the expression, "
+                    "e.g. with lower() or a case)",
+                )
+            for reference in table.references:
+                if reference.column not in spec.columns:
+                    continue
+                parent = self._parent_relation(reference.parent_table, views, out)
+                finding = parent and orphans(self.con, view, reference, parent)
+                if finding:
+                    where = (
+                        "landed by this mapping"
+                        if reference.parent_table.qualified in views
+                        else f"already in {out}"
+                    )
+                    raise self.error(
+                        spec.columns[reference.column].line,
+                        f"column '{reference.column}': {finding.rows} row(s) where "
+                        f"{reference_problem(table, reference)} ({where}): "
+                        f"{finding.examples}; the marts join through it, so "
+                        f"map the same ids in both tables or land the missing "
+                        f"{reference.parent.split('/')[1]}",
+                    )
+            finding = same_instant_events(self.con, view, table)
+            if finding:
+                (key,) = table.key
+                line = spec.columns[key].line
+                message = (
+                    f"{self.reader.where} line {line}: {qualified}: {finding.rows} "
+                    f"{same_instant_problem(table)}; e.g. {finding.examples}"
+                )
+                if strict:
+                    raise MappingError(message + " (an error under --strict)")
+                warnings[table.qualified] = (message,)
+        return warnings
+
+    def write(self, spec: TableMapping, landed_view: str, folder: Path) -> Path:
+        table = spec.table
         target = folder / table.system / table.name / f"{self.mapping.name}.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
         order = ", ".join(_quote(k) for k in table.key)
         self.con.execute(
-            f"copy (select {select} from {_quote(staged)} order by {order}) "
+            f"copy (select * from {landed_view} order by {order}) "
             f"to {_literal(str(target))} (header true, delimiter ',')"
         )
         return target
@@ -465,8 +559,12 @@ def _read_manifest(out: Path) -> dict:
     return {}
 
 
-def land(mapping_file: Path, out: Path, source_dir: Path | None = None) -> list[LandedTable]:
-    """Apply a mapping and write its tables into the landing folder `out`, all or nothing."""
+def land(
+    mapping_file: Path, out: Path, source_dir: Path | None = None, strict: bool = False
+) -> list[LandedTable]:
+    """Apply a mapping and write its tables into the landing folder `out`, all or nothing.
+
+    `strict`: a warning (events of one subscription at one instant) is an error too."""
     mapping = parse_mapping(Path(mapping_file), source_dir)
     applier = _Applier(mapping)
     out = Path(out)
@@ -476,13 +574,17 @@ def land(mapping_file: Path, out: Path, source_dir: Path | None = None) -> list[
     try:
         applier.register_sources()
         staged = [(spec, *applier.apply_table(spec)) for spec in mapping.tables]
-        for spec, table_name, rows in staged:
-            path = applier.write(spec, table_name, scratch / "new")
+        for spec, table_name, _ in staged:
+            applier.views[spec.table.qualified] = applier.landed_view(spec, table_name)
+        warnings = applier.check_contract_rules(mapping.tables, out, strict)
+        for spec, _, rows in staged:
+            path = applier.write(spec, applier.views[spec.table.qualified], scratch / "new")
             landed.append(
                 LandedTable(
                     f"{spec.table.system}/{spec.table.name}",
                     rows,
                     out / path.relative_to(scratch / "new"),
+                    warnings.get(spec.table.qualified, ()),
                 )
             )
         applier.con.close()
@@ -500,11 +602,13 @@ def land(mapping_file: Path, out: Path, source_dir: Path | None = None) -> list[
         manifest["partial"] = True
         tables = manifest.setdefault("tables", {})
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        mapped = {f"{t.table.system}/{t.table.name}": sorted(t.columns) for t in mapping.tables}
         for item in landed:
             tables[item.table] = {
                 "mapping": str(mapping.path),
                 "file": item.path.name,
                 "rows": item.rows,
+                "columns": mapped[item.table],
                 "landed_at": now,
             }
         temporary = out / f"{LANDING_MANIFEST}.tmp"
@@ -514,3 +618,10 @@ def land(mapping_file: Path, out: Path, source_dir: Path | None = None) -> list[
         applier.con.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return landed
+
+
+def landed_columns(out: Path) -> dict[str, set[str] | None]:
+    """The tables a partial landing holds and the columns mapped into each (None: every
+    column, for a table recorded before columns were)."""
+    tables = _read_manifest(Path(out)).get("tables", {})
+    return {name: set(t["columns"]) if "columns" in t else None for name, t in tables.items()}

@@ -19,6 +19,7 @@ columns instead.
 
 from __future__ import annotations
 
+import csv
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from revops.contract import BOOL, DATE, INT, TEXT, TS, Table
+from revops.landing_checks import allowed_problem, outside_allowed, values_outside_allowed
 
 MANIFEST = "raw._landed_files"
 # Written by `revops land` (revops/landing_mapping.py): the tables a mapping filled. Its
@@ -37,6 +39,11 @@ MAX_BAD_ROWS = 5
 
 class ContractViolation(Exception):
     """Landing data breaks the contract; the message says where and what to do."""
+
+
+class UnreadableFile(ContractViolation):
+    """A landing file that cannot be read as its format (empty, binary, truncated, a broken
+    quote): possibly a copy still in progress, so the raw asset retries it."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _scan(path: Path) -> str:
+def scan(path: Path) -> str:
     """A DuckDB table function reading one file with every value as landed."""
     p = _literal(str(path))
     suffix = path.suffix.lower()
@@ -100,6 +107,96 @@ def _scan(path: Path) -> str:
     if suffix == ".parquet":
         return f"read_parquet({p})"
     return f"read_json({p}, format='newline_delimited')"
+
+
+PARQUET_MAGIC = b"PAR1"
+SNIFF_BYTES = 1 << 16
+
+
+def unreadable_reason(path: Path) -> str | None:
+    """Why a landing or export file cannot be read as its suffix says, checked before DuckDB
+    reads it (its sniffer calls an empty file one column 'column0'), or None."""
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty (0 bytes, not even a header line)"
+    with path.open("rb") as file:
+        head = file.read(SNIFF_BYTES)
+        file.seek(max(size - len(PARQUET_MAGIC), 0))
+        tail = file.read()
+    if path.suffix.lower() == ".parquet":
+        if not head.startswith(PARQUET_MAGIC) or tail != PARQUET_MAGIC:
+            return (
+                "not a complete Parquet file (it lacks the PAR1 marker at its start or end): "
+                "truncated, still being copied, or another format named .parquet"
+            )
+        return None
+    nul = head.find(b"\0")
+    if nul >= 0:
+        kind = path.suffix.lower().lstrip(".").upper()
+        return (
+            f"a binary file, not {kind} text (a NUL byte at byte {nul}): another format "
+            f"named {path.suffix.lower()}?"
+        )
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not just a character cut by the sniff window
+            return f"not UTF-8 text (byte {error.start} is not valid UTF-8): save it as UTF-8"
+    if not head.strip():
+        return "the file has only blank lines (no header line)"
+    return None
+
+
+def _unclosed_quote(path: Path) -> str | None:
+    """Where a CSV's quoted field is never closed (DuckDB's sniffer then reads the whole
+    header as one column), or None."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as file:
+        reader = csv.reader(file, strict=True)
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as error:
+            return (
+                f"the quoted field that starts on line {start} is never closed ({error}); "
+                'close it, and write a quote inside a quoted field twice ("")'
+            )
+    return None
+
+
+def read_problem(path: Path, error: Exception | None = None, columns: list[str] = ()) -> str | None:
+    """What is wrong with a file that DuckDB could not read (`error`), or read as one column
+    holding the whole header (`columns`); None when the file is readable."""
+    reason = unreadable_reason(path)
+    if reason:
+        return reason
+    one_column = len(columns) == 1 and "," in columns[0]
+    if path.suffix.lower() == ".csv" and (error is not None or one_column):
+        quote = _unclosed_quote(path)
+        if quote:
+            return f"cannot be read as CSV: {quote}"
+        if one_column:
+            return "cannot be read as CSV: the header line could not be split into columns"
+    if error is not None:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        kind = {".csv": "CSV", ".parquet": "Parquet"}.get(path.suffix.lower(), "JSON lines")
+        return f"cannot be read as {kind}: {' '.join(lines[:2])}"
+    return None
+
+
+def _unreadable(table: Table, path: Path, problem: str) -> UnreadableFile:
+    return UnreadableFile(
+        str(
+            _violation(
+                table,
+                path,
+                None,
+                problem,
+                todo="export the file again (or fix it), check it opens as its suffix says, and "
+                "land it again; nothing was loaded and nothing was published.",
+            )
+        )
+    )
 
 
 def _parse_expr(column: str, target: str, source: str) -> str:
@@ -135,8 +232,17 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str):
     return con.execute(sql).fetchall()[0][0]
 
 
-def _describe(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
-    rows = con.execute(f"describe select * from {_scan(path)}").fetchall()
+def _describe(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> dict[str, str]:
+    problem = unreadable_reason(path)
+    if problem is None:
+        try:
+            rows = con.execute(f"describe select * from {scan(path)}").fetchall()
+        except duckdb.Error as error:
+            problem = read_problem(path, error)
+        else:
+            problem = read_problem(path, columns=[name for name, *_ in rows])
+    if problem:
+        raise _unreadable(table, path, problem)
     return {name: typ for name, typ, *_ in rows}
 
 
@@ -145,7 +251,13 @@ def _bad_rows_text(rows: list[tuple]) -> str:
 
 
 def _violation(
-    table: Table, path: Path | None, column: str | None, problem: str, rows: str = ""
+    table: Table,
+    path: Path | None,
+    column: str | None,
+    problem: str,
+    rows: str = "",
+    todo: str = "fix the export (or its mapping) and land it again; "
+    "nothing was loaded and nothing was published.",
 ) -> ContractViolation:
     lines = [f"Landing contract violated for raw/{table.system}/{table.name}"]
     if path is not None:
@@ -155,14 +267,13 @@ def _violation(
     lines.append(f"  problem: {problem}")
     if rows:
         lines.append(f"  first bad rows (data row number in the file: values):\n{rows}")
-    lines.append(
-        "  what to do: fix the export (or its mapping) and land it again; "
-        "nothing was loaded and nothing was published."
-    )
+    lines.append(f"  what to do: {todo}")
     return ContractViolation("\n".join(lines))
 
 
-def _file_source(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str], index: int) -> str:
+def _file_source(
+    con: duckdb.DuckDBPyConnection, table: Table, path: Path, columns: list[str], index: int
+) -> str:
     """A relation over one file's contract columns plus `_row`, the data row number in the file."""
     cols = ", ".join(_quote(c) for c in columns)
     if path.suffix.lower() == ".parquet":
@@ -171,14 +282,17 @@ def _file_source(con: duckdb.DuckDBPyConnection, path: Path, columns: list[str],
         return f"(select {cols}, file_row_number + 1 as _row from read_parquet({p}, file_row_number=true))"
     # Text formats are materialised once, so rowid follows the order of the file.
     staged = f"_landing_{index}"
-    scan = _scan(path)
+    reader = scan(path)
     if path.suffix.lower() != ".csv":
         # JSON values are read as text, like CSV, so every format is parsed the same way.
         as_text = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in columns)
-        scan = (
+        reader = (
             f"read_json({_literal(str(path))}, format='newline_delimited', columns={{{as_text}}})"
         )
-    con.execute(f"create or replace temp table {staged} as select {cols} from {scan}")
+    try:
+        con.execute(f"create or replace temp table {staged} as select {cols} from {reader}")
+    except duckdb.Error as error:  # a row further down than the sniffer read
+        raise _unreadable(table, path, read_problem(path, error)) from None
     return f"(select *, rowid + 1 as _row from {staged})"
 
 
@@ -305,7 +419,7 @@ def _validated_select(
     con: duckdb.DuckDBPyConnection, table: Table, path: Path, index: int
 ) -> str | None:
     """Check one file against the contract; return the SELECT that types it (None if empty)."""
-    landed = _describe(con, path)
+    landed = _describe(con, table, path)
     missing = [c for c in table.columns if c not in landed]
     if missing:
         raise _violation(
@@ -317,7 +431,7 @@ def _validated_select(
     columns = table.all_columns(set(landed))
     if path.suffix.lower() != ".parquet":
         landed = {name: "VARCHAR" for name in landed}
-    source = _file_source(con, path, list(columns), index)
+    source = _file_source(con, table, path, list(columns), index)
     if _scalar(con, f"select count(*) from {source}") == 0:
         return None
 
@@ -350,16 +464,21 @@ def _check_values(
     columns: dict[str, str],
     parsed: dict[str, str],
 ) -> None:
-    """Every typed column parses and every key is present: one scan counts the bad values of
-    all columns (one scan per column took a quarter of the load at m); the first bad column,
-    in contract order, is then read again for its rows."""
+    """Every typed column parses, every key is present and every coded column holds allowed
+    values: one scan counts the bad values of all columns (one scan per column took a quarter
+    of the load at m); the first bad column, in contract order, is then read again for its
+    rows."""
     to_parse = [n for n, t in columns.items() if parsed[n] != _quote(n) and t != TEXT]
+    coded = [n for n in columns if n in table.allowed]
     counts = [f"count_if({_unparsed(n, parsed[n])})" for n in to_parse]
     counts += [f"count_if(({parsed[k]}) is null)" for k in table.key]
+    counts += [f"count_if({outside_allowed(parsed[n], table.allowed[n])})" for n in coded]
     if not counts:
         return
     bad_counts = con.execute(f"select {', '.join(counts)} from {source}").fetchall()[0]
-    unparsed_counts, null_key_counts = bad_counts[: len(to_parse)], bad_counts[len(to_parse) :]
+    unparsed_counts = bad_counts[: len(to_parse)]
+    null_key_counts = bad_counts[len(to_parse) : len(to_parse) + len(table.key)]
+    outside_counts = bad_counts[len(to_parse) + len(table.key) :]
     for name, count in zip(to_parse, unparsed_counts, strict=True):
         if count:
             bad = con.execute(
@@ -381,6 +500,21 @@ def _check_values(
                 f"order by _row limit {MAX_BAD_ROWS}"
             ).fetchall()
             raise _violation(table, path, key, "null or empty key", _bad_rows_text(nulls))
+    for name, count in zip(coded, outside_counts, strict=True):
+        if count:
+            (finding,) = values_outside_allowed(con, source, table, [name])
+            bad = con.execute(
+                f"select _row, {_quote(name)} from {source} "
+                f"where {outside_allowed(parsed[name], table.allowed[name])} "
+                f"order by _row limit {MAX_BAD_ROWS}"
+            ).fetchall()
+            raise _violation(
+                table,
+                path,
+                name,
+                f"{allowed_problem(table, name)} on {count} row(s): {finding.examples}",
+                _bad_rows_text(bad),
+            )
 
 
 def _check_keys(

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from revops.contract import TABLES, table
-from revops.loading import ContractViolation, load_table
+from revops.loading import ContractViolation, UnreadableFile, load_table
 
 from .conftest import TINY_LANDING
 
@@ -172,3 +172,85 @@ def test_jsonl_values_parse_like_csv(landing, con):
     assert con.execute("select score, account_id from raw.success__nps_responses").fetchall() == [
         (9, None)
     ]
+
+
+def test_value_outside_the_allowed_ones_names_file_column_values_and_rows(landing, con):
+    path = landing / "finance/subscription_events/part-00000.csv"
+    _edit(path, ",active,O-1", ",Active,O-1")
+    with pytest.raises(ContractViolation) as error:
+        load_table(con, landing, table("finance", "subscription_events"))
+    message = str(error.value)
+    assert str(path) in message and "column:  status" in message
+    assert "allowed values for status (active, past_due, canceled, trialing)" in message
+    assert "'Active' (1 row)" in message and "row 1: 'Active'" in message
+
+
+# Files DuckDB cannot read: each is named with what is wrong, never a DuckDB error.
+HEADER = "plan_id,product_name,billing_interval,unit_amount,currency\n"
+QUOTED_ROWS = "".join(f'P-{i},"Pro, tier {i}",month,50.00,USD\n' for i in range(40))
+UNREADABLE = {
+    "empty.csv": (b"", "the file is empty (0 bytes"),
+    "unclosed_quote.csv": (
+        (HEADER + QUOTED_ROWS + 'P-99,"Broken,month,1.00,USD\n').encode(),
+        "the quoted field that starts on line 42 is never closed",
+    ),
+    "binary.csv": (b"\x7fELF\x02\x01\x01\x00\x00\x00" * 20, "a binary file, not CSV text"),
+    "truncated.parquet": (None, "not a complete Parquet file"),
+}
+
+
+@pytest.mark.parametrize("name", list(UNREADABLE))
+def test_a_file_that_cannot_be_read_says_what_is_wrong_and_what_to_do(landing, con, name):
+    content, problem = UNREADABLE[name]
+    folder = landing / "finance/plans"
+    shutil.rmtree(folder)
+    folder.mkdir()
+    path = folder / name
+    if content is None:  # a Parquet file cut in half, as by a copy still in progress
+        whole = folder / "whole.parquet"
+        con.execute(f"copy (select * from range(1000)) to '{whole}'")
+        content = whole.read_bytes()[: whole.stat().st_size // 2]
+        whole.unlink()
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFile) as error:
+        load_table(con, landing, table("finance", "plans"))
+    message = str(error.value)
+    assert f"file:    {path}" in message and problem in message
+    assert "what to do: export the file again" in message
+    assert "Error" not in message and "column0" not in message  # no DuckDB dump
+
+
+def test_raw_gates_name_file_column_and_rows_of_orphans_and_same_instant_events(landing, tmp_path):
+    """Files that did not come through `revops land` meet the same rules in the raw gates
+    (real Great Expectations on a real DuckDB file)."""
+    from orchestration.checks.suites import RAW_SUITES
+    from revops.quality import ERROR, run_suite
+
+    events = landing / "finance/subscription_events/part-00000.csv"
+    events.write_text(
+        events.read_text()
+        # a plan nobody landed
+        + "EV-0002,SUB-2,CUS-1,2025-01-22T10:00:00+00:00,created,PLAN-GONE,1,,active,\n"
+        # created and canceled at once, the cancel with the smaller id: SUB-3 stays active
+        + "EV-0004,SUB-3,CUS-1,2025-01-23T10:00:00+00:00,created,PLAN-PRO-M-USD,1,,active,\n"
+        + "EV-0003,SUB-3,CUS-1,2025-01-23T10:00:00+00:00,canceled,PLAN-PRO-M-USD,1,,canceled,\n"
+    )
+    database = tmp_path / "work.duckdb"
+    con = duckdb.connect(str(database))
+    for name in ("customers", "plans", "subscription_events"):
+        load_table(con, landing, table("finance", name))
+    con.close()
+    suite = RAW_SUITES[("raw", "finance", "subscription_events")]
+    result = run_suite(database, suite, tmp_path / "docs")
+    assert result.severity == ERROR
+    (orphan,) = [o for o in result.failures if o.blocking]
+    described = orphan.describe()
+    assert "plan_id of finance/subscription_events names a landed finance/plans plan_id" in (
+        described
+    )
+    assert "1 unexpected row(s)" in described
+    assert "file part-00000.csv row 2: plan_id PLAN-GONE" in described
+    (same_instant,) = [o for o in result.failures if not o.blocking]
+    described = same_instant.describe()
+    assert "subscription_ids with different states at the same occurred_at" in described
+    assert "file part-00000.csv row 3: SUB-3 at 2025-01-23 10:00:00 EV-0004" in described

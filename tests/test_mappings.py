@@ -467,3 +467,161 @@ def test_the_mapping_files_are_not_changed_by_landing(tmp_path):
     land(MAPPINGS / "mrr_playbook.yml", tmp_path / "landing", datasets / "mrr_playbook")
     assert {p: p.stat().st_mtime_ns for p in datasets.rglob("*.csv")} == before
     shutil.rmtree(tmp_path / "landing")
+
+
+# --- the contract's rules beyond types: allowed values, references, same-instant events ---
+
+EVENTS_EXPORT = (
+    "sub,plan,state,started,ended\n"
+    "S1,gold,Active,2024-01-01,2024-01-01\n"  # created and canceled in the same instant
+    "S2,gold,Active,2024-01-01,\n"
+    "S3,silver,Active,2024-02-01,\n"
+)
+
+
+# The README's old pattern: 'S1:created' sorts after 'S1:canceled'.
+UNORDERED_EVENT_ID = "subs.sub || ':' || kind.event_type"
+
+
+def _events_mapping(
+    tmp_path: Path, status: str, plans: str = "", event_id: str = UNORDERED_EVENT_ID
+) -> Path:
+    """A subscription export landed as created (+ canceled) events, optionally with plans."""
+    (tmp_path / "subs.csv").write_text(EVENTS_EXPORT)
+    text = (
+        "name: subs\n"
+        "sources:\n"
+        "  subs: {file: subs.csv}\n"
+        "tables:\n"
+        "  finance/subscription_events:\n"  # line 5
+        "    from: subs cross join (values ('created'), ('canceled')) as kind(event_type)\n"
+        "    where: kind.event_type = 'created' or subs.ended <> ''\n"
+        "    columns:\n"
+        f"      event_id: {event_id}\n"  # line 9
+        "      subscription_id: subs.sub\n"
+        "      customer_id: subs.sub\n"
+        "      occurred_at: subs.started\n"  # line 12
+        "      event_type: kind.event_type\n"
+        "      plan_id: subs.plan\n"  # line 14
+        "      quantity: 1\n"
+        f"      status: {status}\n"  # line 16
+    ) + plans
+    path = tmp_path / "subs.yml"
+    path.write_text(text)
+    return path
+
+
+ORDERED_STATUS = "case kind.event_type when 'created' then 'active' else 'canceled' end"
+GOLD_PLAN_ONLY = (
+    "  finance/plans:\n"
+    "    from: (select distinct 'gold' as plan) as p\n"
+    "    columns:\n"
+    "      plan_id: plan\n"
+    "      billing_interval: 'month'\n"
+    "      unit_amount: 10\n"
+    "      currency: 'USD'\n"
+)
+
+
+def test_a_value_outside_the_allowed_ones_names_the_line_and_the_values(tmp_path):
+    with pytest.raises(MappingError) as error:
+        land(_events_mapping(tmp_path, "subs.state"), tmp_path / "landing")
+    message = str(error.value)
+    assert "subs.yml line 16:" in message and "column 'status'" in message
+    assert "allowed values for status (active, past_due, canceled, trialing)" in message
+    assert "on 4 row(s): 'Active' (4 rows)" in message and "lower()" in message
+    assert not (tmp_path / "landing" / "finance").exists()
+
+
+def test_a_reference_to_no_landed_row_names_the_line_the_count_and_examples(tmp_path):
+    mapping = _events_mapping(tmp_path, ORDERED_STATUS, GOLD_PLAN_ONLY)
+    with pytest.raises(MappingError) as error:
+        land(mapping, tmp_path / "landing")
+    message = str(error.value)
+    assert "subs.yml line 14:" in message and "column 'plan_id'" in message
+    assert "1 row(s) where plan_id of finance/subscription_events names no finance/plans" in message
+    assert "(landed by this mapping)" in message and "'silver' (1 row)" in message
+    assert "land the missing plans" in message
+
+
+def test_references_are_checked_against_tables_landed_before_and_skipped_when_none_was(
+    tmp_path,
+):
+    out = tmp_path / "landing"
+    # no plans anywhere: a partial landing, nothing to check against
+    assert land(_events_mapping(tmp_path, ORDERED_STATUS), out)
+    # plans landed by another mapping before: checked against those files
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "plans.csv").write_text("id\ngold\n")
+    (plans / "plans.yml").write_text(
+        "sources:\n  p: {file: plans.csv}\ntables:\n  finance/plans:\n    columns:\n"
+        "      plan_id: id\n      currency: 'USD'\n"
+    )
+    land(plans / "plans.yml", out)
+    with pytest.raises(MappingError, match=r"line 14:.*\(already in .*\): 1 value\(s\)"):
+        land(_events_mapping(tmp_path, ORDERED_STATUS), out)
+
+
+def test_events_at_the_same_instant_ordered_by_id_alone_warn_and_fail_under_strict(tmp_path):
+    # S1 is created and canceled at once; 'S1:created' sorts after 'S1:canceled', so the
+    # contract's rule (the larger event_id holds) leaves S1 active for ever
+    mapping = _events_mapping(tmp_path, ORDERED_STATUS)
+    (landed,) = land(mapping, tmp_path / "landing")
+    (warning,) = landed.warnings
+    assert "subs.yml line 9: finance/subscription_events: 1 subscription_ids" in warning
+    assert "do not sort in the order of event_type (created, then updated or" in warning
+    assert "subscription_id 'S1' at 2024-01-01T00:00:00+00:00: S1:canceled < S1:created" in warning
+    with pytest.raises(MappingError, match="line 9: .*an error under --strict"):
+        land(mapping, tmp_path / "strict", strict=True)
+    # ids that sort in event order: no warning
+    ordered = (
+        "subs.sub || case kind.event_type when 'created' then ':1-created' else ':2-canceled' end"
+    )
+    (landed,) = land(_events_mapping(tmp_path, ORDERED_STATUS, event_id=ordered), tmp_path / "ok")
+    assert landed.warnings == ()
+
+
+def test_cli_prints_warnings_and_strict_exits_2(tmp_path):
+    mapping = _events_mapping(tmp_path, ORDERED_STATUS)
+    command = [sys.executable, "-m", "revops.cli", "land", "--mapping", str(mapping), "--out"]
+    done = subprocess.run([*command, str(tmp_path / "a")], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert "warning: " in done.stderr and "--strict makes this an error" in done.stderr
+    done = subprocess.run(
+        [*command, str(tmp_path / "b"), "--strict"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "line 9:" in done.stderr
+    assert not (tmp_path / "b" / "finance").exists()
+
+
+def test_an_export_that_cannot_be_read_names_the_line_and_the_problem(tmp_path):
+    mapping = _mapping(tmp_path, _plans(GOOD_COLUMNS))
+    (tmp_path / "export.csv").write_text("")
+    with pytest.raises(MappingError) as error:
+        land(mapping, tmp_path / "landing")
+    assert "test_map.yml line 3:" in str(error.value)
+    assert "the file is empty (0 bytes" in str(error.value)
+
+
+def test_shipped_mappings_build_event_ids_that_sort_in_event_order(tmp_path):
+    """The larger event_id holds at one instant: every subscription's created id sorts before
+    its canceled id, in the shipped mappings and in the README's example."""
+    for name in ("telco_churn", "mrr_playbook"):
+        (events,) = [
+            t
+            for t in land(MAPPINGS / f"{name}.yml", tmp_path / name, example_data_dir() / name)
+            if t.table == "finance/subscription_events"
+        ]
+        assert events.warnings == ()
+        order = duckdb.sql(
+            "select count(*) filter (where created.event_id < canceled.event_id), count(*) "
+            f"from read_csv('{events.path}', all_varchar=true) as created "
+            f"join read_csv('{events.path}', all_varchar=true) as canceled "
+            "using (subscription_id) "
+            "where created.event_type = 'created' and canceled.event_type = 'canceled'"
+        ).fetchall()[0]
+        assert order[0] == order[1] > 0, name
+    readme = (MAPPINGS.parent / "README.md").read_text()
+    assert "':1-created' else ':2-canceled'" in readme
+    assert "the larger event_id holds" in readme

@@ -162,11 +162,40 @@ def _new_business(landing: Path, ws, leads: pd.DataFrame, people: pd.DataFrame) 
     customer_person = earliest.set_index("customer_id")["person_id"]
     customer_channel = opps["customer_id"].map(customer_person).map(people["channel"])
 
+    acquisition_channel = opps["customer_id"].map(_acquisition_channels(landing, ws))
     source_channel = opps["lead_source"].where(opps["lead_source"].isin(CHANNELS))
     opps["channel"] = (
-        contact_channel.fillna(customer_channel).fillna(source_channel).fillna("unknown")
+        contact_channel.fillna(customer_channel)
+        .fillna(acquisition_channel)
+        .fillna(source_channel)
+        .fillna("unknown")
     )
     return opps
+
+
+def _acquisition_channels(landing: Path, ws) -> pd.Series:
+    """customer_id -> the acquisition channel of its earliest CRM account that has one, else
+    of its earliest billing customer that has one (ties: the smaller id)."""
+    records = []
+    for system, table, key, deletable in (
+        ("sales", "accounts", "account_id", True),
+        ("finance", "customers", "customer_id", False),
+    ):
+        rows = newest(read_csvs(landing / system / table), [key])
+        if deletable:
+            rows = _not_deleted(rows)
+        if "acquisition_channel" not in rows:
+            continue
+        rows = rows[rows["acquisition_channel"].fillna("") != ""].rename(columns={key: "record"})
+        rows = rows.merge(_crosswalk(ws, table), left_on="record", right_on="record_id")
+        rows["rank"] = 1 if table == "accounts" else 2
+        rows["created_at"] = _ts(rows["created_at"])
+        records.append(rows[["customer_id", "rank", "created_at", "record", "acquisition_channel"]])
+    if not records:
+        return pd.Series(dtype=object)
+    ranked = pd.concat(records).dropna(subset=["customer_id"])
+    ranked = ranked.sort_values(["rank", "created_at", "record"])
+    return ranked.drop_duplicates("customer_id").set_index("customer_id")["acquisition_channel"]
 
 
 def _ad_spend(landing: Path) -> pd.DataFrame:

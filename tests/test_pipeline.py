@@ -206,9 +206,9 @@ BAD_INPUTS = {
     ),
     "currency_outside_contract": (
         lambda ws: _edit(ws, "sales/quotes/part-00000.csv", "1000.00,USD", "1000.00,JPY"),
-        "check",
-        "gx_raw_sales__quotes",
-        "expect_column_values_to_be_in_set on currency",
+        "step",
+        "raw__sales__quotes",
+        "allowed values for currency (USD, EUR, GBP) on 1 row(s): 'JPY' (1 row)",
     ),
     "empty_file": (
         lambda ws: (ws.landing / "finance/plans/part-00000.csv").write_text(

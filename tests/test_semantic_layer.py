@@ -229,6 +229,31 @@ def _close(have, want) -> bool:
     return math.isclose(float(have), float(want), rel_tol=1e-7, abs_tol=1e-6)
 
 
+# Trials and churn by reason (dbt_project/semantic_models/trials.yml)
+VIEWS["churn_reason"] = (
+    ["metric_time__month", "churn_reason_cell__churn_reason"],
+    ["month", "churn_reason"],
+)
+REFERENCE.update(
+    {
+        **{
+            m: ("month", "marts.kpi_trials_monthly", None)
+            for m in ["trials_started", "trials_converted", "trial_to_paid_rate"]
+        },
+        "reason_churned_customers": (
+            "churn_reason",
+            "marts.kpi_churn_by_reason_monthly",
+            "churned_customers",
+        ),
+        "reason_churned_mrr_usd": (
+            "churn_reason",
+            "marts.kpi_churn_by_reason_monthly",
+            "churned_mrr_usd",
+        ),
+    }
+)
+
+
 def test_the_published_manifest_passes_metricflow_validation(xs_published):
     """`mf validate-configs`' semantic checks, in process and offline (the CLI looks online)."""
     from metricflow_semantic_interfaces.validations.semantic_manifest_validator import (

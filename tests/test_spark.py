@@ -41,6 +41,8 @@ MARTS = {
     "kpi_success_monthly": ["month"],
     "kpi_upsell_quarterly": ["quarter"],
     "kpi_churn_by_nps_band": ["month", "nps_band"],
+    "kpi_churn_by_reason_monthly": ["month", "churn_reason"],
+    "kpi_trials_monthly": ["month"],
     "playbook_upsell_candidates": ["customer_id"],
     "playbook_churn_risk": ["customer_id"],
     "playbook_quote_timing": ["region", "weekday", "hour_utc"],

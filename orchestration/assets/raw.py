@@ -18,13 +18,14 @@ from dagster import (
 from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.resources import WarehouseResource
 from revops.contract import TABLES, Table
-from revops.loading import ContractViolation, load_table
+from revops.loading import ContractViolation, UnreadableFile, load_table
 from revops.paths import landing_dir
 from revops.quality import import_in_background
 
 WAREHOUSE_POOL = "duckdb"
 # A transient error (a file still being copied, a busy disk) gets two more tries, 2 s then
-# 4 s later; a contract violation is raised with allow_retries=False and never retried.
+# 4 s later; a contract violation is raised with allow_retries=False and never retried,
+# except an unreadable file (a truncated Parquet file may still be being copied).
 LOAD_RETRIES = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
 # Refreshed every night: late after a missed night, stale after two.
 NIGHTLY_FRESHNESS = FreshnessPolicy.time_window(
@@ -62,6 +63,8 @@ def build_raw_asset(table: Table) -> AssetsDefinition:
         try:
             with warehouse.connect() as con:
                 result = load_table(con, landing, table, incremental=incremental)
+        except UnreadableFile as unreadable:  # maybe a copy still in progress: retried
+            raise Failure(description=str(unreadable), allow_retries=True) from None
         except ContractViolation as violation:
             raise Failure(description=str(violation), allow_retries=False) from None
         context.log.info(

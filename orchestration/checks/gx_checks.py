@@ -19,13 +19,24 @@ from orchestration.assets.raw import WAREHOUSE_POOL
 from orchestration.checks.catalog import ALL_SUITES
 from orchestration.checks.partial_landing import relax_for_partial_landing
 from orchestration.checks.runtime import freshness_expectations, volume_expectations
+from revops.contract import TABLES_BY_NAME
 from revops.paths import landing_dir, warehouse_dir, work_db
 from revops.quality import ERROR, Suite, run_suite
+
+
+def _referenced_assets(suite: Suite) -> list[AssetKey]:
+    """The raw tables a raw suite's references read: its check waits for their loads."""
+    table = TABLES_BY_NAME.get(suite.table) if suite.schema == "raw" else None
+    if table is None:
+        return []
+    parents = {r.parent_table.asset_path for r in table.references} - {table.asset_path}
+    return [AssetKey(list(path)) for path in sorted(parents)]
 
 
 def build_gx_check(asset_key: AssetKey, suite: Suite) -> AssetChecksDefinition:
     @asset_check(
         asset=asset_key,
+        additional_deps=_referenced_assets(suite),
         name=f"gx_{suite.name}",
         blocking=True,
         pool=WAREHOUSE_POOL,

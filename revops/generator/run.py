@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from revops.contract import CHANNELS, STAGES, table
+from revops.contract import CHANNELS, CHURN_REASONS, STAGES, table
 
 from . import billing, crm_messes, finance, marketing, plans, sales, success
-from .config import DAY, DEFAULT_MESS_RATES, NULL, SCALES, Ctx, history_start
+from .config import DAY, DEFAULT_MESS_RATES, HOUR, NULL, SCALES, Ctx, history_start
 from .entities import COUNTRY_CODE, CURRENCIES, REGIONS, World, make_world, mark_internal
 from .entities import person_truth as ptruth
 from .messes import Truth, email_variant, null_if, plant_offsets, write_with_later
@@ -422,6 +422,7 @@ def _sales(
     name, website = _account_names(world, acc)
     updated = np.minimum(acc.created + rng.integers(DAY, 200 * DAY, na), ctx.end_ts)
     internal = c["internal"][acc.company]
+    acquired = _acquisition_channels(ctx, "out/account_channels", ~internal, ACCOUNT_CHANNEL_SHARE)
     frame = {
         "account_id": acc_ids,
         "account_name": name,
@@ -433,6 +434,7 @@ def _sales(
         "created_at": acc.created,
         "is_deleted": acc.deleted,
         "updated_at": updated,
+        "acquisition_channel": acquired,
     }
     frame = {k: v[order] for k, v in frame.items()}
     t = table("sales", "accounts")
@@ -453,6 +455,13 @@ def _sales(
         "employee count corrected later",
     )
     truth.identity(t, frame["account_id"], np.full(na, ""), world.company_truth(oc))
+    has_channel = frame["acquisition_channel"] != None  # noqa: E711 (an object array)
+    truth.mess(
+        "acquisition_channel",
+        t,
+        frame["account_id"][has_channel],
+        frame["acquisition_channel"][has_channel],
+    )
     truth.mess(
         "duplicate_account",
         t,
@@ -666,6 +675,119 @@ def _sales(
     return opp_ids
 
 
+# Optional contract columns (a landing without them keeps working): each from its own
+# random stream, so every other column of the generated company stays as it was.
+ACCOUNT_CHANNEL_SHARE = 0.3  # CRM accounts that record the channel they came through
+CUSTOMER_CHANNEL_SHARE = 0.2  # billing customers that do
+REASON_SHARE = 0.8  # cancellations with a reason (the rest: unknown)
+FEEDBACK_SHARE = 0.5  # of those, with the customer's words
+TRIAL_SHARE = 0.12  # monthly subscriptions that a trial came before
+TRIAL_CONVERTS = 0.6  # of those trials, the ones converted (the paid start within 7 days)
+FEEDBACK = np.array(  # what a customer says, one per reason of CHURN_REASONS
+    [
+        "too expensive for what we use",
+        "missing the reporting we need",
+        "moved to another vendor",
+        "budget was cut this year",
+        "support took too long to answer",
+        "the team changed direction",
+    ]
+)
+
+
+def _acquisition_channels(ctx: Ctx, stream: str, eligible: np.ndarray, share: float) -> np.ndarray:
+    """A contract channel for a share of the eligible records, None for the others."""
+    rng = ctx.rng(stream)
+    n = len(eligible)
+    picked = eligible & (rng.random(n) < share)
+    return np.where(picked, CH[rng.integers(0, len(CH), n)], None).astype(object)
+
+
+def _churn_reasons(ctx: Ctx, frame: dict, person: np.ndarray, people: dict) -> np.ndarray:
+    """Add churn_reason and churn_feedback to the canceled events of `frame`; return each
+    row's planted reason ('unknown' where none). Feedback may name the customer's contact:
+    it stays in raw, never in a mart."""
+    rng = ctx.rng("out/churn_reasons")
+    n = len(frame["event_id"])
+    canceled = frame["event_type"] == "canceled"
+    given = canceled & (rng.random(n) < REASON_SHARE)
+    which = rng.integers(0, len(CHURN_REASONS), n)
+    reason = np.array(CHURN_REASONS)[which]
+    # the reason's own words; a contact who said it is named when there is one
+    words = FEEDBACK[which]
+    named = person >= 0
+    who = np.strings.add(
+        np.strings.add(people["first"][np.maximum(person, 0)], " "),
+        people["last"][np.maximum(person, 0)],
+    )
+    said = np.where(named, np.strings.add(np.strings.add(who, ": "), words), words)
+    with_words = given & (rng.random(n) < FEEDBACK_SHARE)
+    frame["churn_reason"] = np.where(given, reason, None).astype(object)
+    frame["churn_feedback"] = np.where(with_words, said, None).astype(object)
+    return np.where(given, reason, "unknown")
+
+
+def _trials(
+    ctx: Ctx,
+    landing: Landing,
+    truth: Truth,
+    subs: billing.Subs,
+    events: billing.Events,
+    pidx: np.ndarray,
+    cust_ids: np.ndarray,
+    cust_person: np.ndarray,
+    cust_company: np.ndarray,
+    internal: np.ndarray,
+) -> None:
+    """Trials before some monthly subscriptions, as their own trial subscriptions in a second
+    file: trialing from 14 days before the paid start (a last trialing state 3 days before
+    it: converted) or from 45 days before (canceled 31 days before: not converted)."""
+    rng = ctx.rng("out/trials")
+    ns = len(subs.anchor)
+    first = np.searchsorted(events.sub, np.arange(ns))  # each subscription's first event
+    eligible = (subs.interval == 0) & (subs.anchor - 60 * DAY >= ctx.start_ts) & ~internal
+    picked = np.flatnonzero(eligible & (rng.random(ns) < TRIAL_SHARE))
+    converts = rng.random(len(picked)) < TRIAL_CONVERTS
+    anchor = subs.anchor[picked]
+    steps = [  # (offset from the paid start, event_type, status, in converted / other trials)
+        (-14 * DAY, "created", "trialing", True),
+        (-3 * DAY, "updated", "trialing", True),
+        (-HOUR, "canceled", "canceled", True),
+        (-45 * DAY, "created", "trialing", False),
+        (-31 * DAY, "canceled", "canceled", False),
+    ]
+    rows: dict[str, list[np.ndarray]] = {}
+    for number, (offset, etype, status, for_converted) in enumerate(steps, start=1):
+        sel = converts == for_converted
+        i = picked[sel]
+        part = {
+            "event_id": np.strings.add(sid("evt_T", i, 7), f"_{number}"),
+            "subscription_id": sid("sub_T", i, 7),
+            "customer_id": cust_ids[i],
+            "occurred_at": anchor[sel] + offset,
+            "event_type": np.full(len(i), etype),
+            "plan_id": plans.plan_ids(pidx[first[i]]),
+            "quantity": events.qty[first[i]],
+            "discount_pct": np.full(len(i), NULL),
+            "status": np.full(len(i), status),
+            "crm_opportunity_id": np.full(len(i), None, dtype=object),
+        }
+        for key, values in part.items():
+            rows.setdefault(key, []).append(values)
+    frame = {key: np.concatenate(values) for key, values in rows.items()}
+    t = table("finance", "subscription_events")
+    landing.write(t, frame, part=1)
+    owner = np.concatenate([picked[converts == f] for *_, f in steps])
+    truth.identity(t, frame["event_id"], cust_person[owner], cust_company[owner])
+    first_trial = (frame["status"] == "trialing") & (frame["event_type"] == "created")
+    outcome = np.where(
+        np.isin(frame["subscription_id"], sid("sub_T", picked[converts], 7)),
+        "converted",
+        "not converted",
+    )
+    truth.mess("trial", t, frame["event_id"][first_trial], outcome[first_trial])
+
+
 def _first_account(acc: sales.Accounts) -> np.ndarray:
     """For each account, the original account of its company."""
     first = np.flatnonzero(~acc.is_dup)
@@ -736,6 +858,9 @@ def _finance(
     crm = null_if(no_crm, acc_ids[subs.account])
     created = subs.anchor - rng.integers(60, 300, ns)
     updated = np.minimum(created + rng.integers(DAY, 60 * DAY, ns), ctx.end_ts)
+    acquired = _acquisition_channels(
+        ctx, "out/customer_channels", ~c["internal"][comp], CUSTOMER_CHANNEL_SHARE
+    )
     frame = {
         "customer_id": cust_ids,
         "email": email,
@@ -745,6 +870,7 @@ def _finance(
         "currency": CCY[subs.currency],
         "created_at": created,
         "updated_at": updated,
+        "acquisition_channel": acquired,
     }
     t = table("finance", "customers")
     plant_offsets(ctx, truth, t, frame, cust_ids, c["offset"][comp])
@@ -761,6 +887,8 @@ def _finance(
     )
     cust_person, cust_company = ptruth(person), world.company_truth(comp)
     truth.identity(t, cust_ids, cust_person, cust_company)
+    has_channel = acquired != None  # noqa: E711 (an object array)
+    truth.mess("acquisition_channel", t, cust_ids[has_channel], acquired[has_channel])
     truth.mess("customer_without_crm_account", t, cust_ids[no_crm], "crm_account_id is empty")
     truth.mess("internal_test_record", t, cust_ids[c["internal"][comp]], "internal/test customer")
     truth.mess(
@@ -789,9 +917,24 @@ def _finance(
         "crm_opportunity_id": null_if(events.opp[e] < 0, opp_ids[np.maximum(events.opp, 0)][e]),
     }
     t = table("finance", "subscription_events")
+    reasons = _churn_reasons(ctx, frame, person[events.sub[e]], P)
     plant_offsets(ctx, truth, t, frame, frame["event_id"], c["offset"][comp[events.sub[e]]])
     landing.write(t, frame)
     truth.identity(t, frame["event_id"], cust_person[events.sub[e]], cust_company[events.sub[e]])
+    canceled = frame["event_type"] == "canceled"
+    truth.mess("churn_reason", t, frame["event_id"][canceled], reasons[canceled])
+    _trials(
+        ctx,
+        landing,
+        truth,
+        subs,
+        events,
+        pidx,
+        cust_ids,
+        cust_person,
+        cust_company,
+        c["internal"][comp],
+    )
     annual_created = (events.etype == billing.CREATED) & (subs.interval[events.sub] == 1)
     truth.mess("annual_plan", t, ev_ids[annual_created], "yearly plan")
     # unapproved discounts: every amount-setting event of a live subscription above 30 %

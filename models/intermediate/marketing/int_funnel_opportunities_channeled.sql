@@ -1,9 +1,11 @@
 -- One row per current, non-internal new_business opportunity with its funnel channel
 -- (kpi_definitions.md "Funnel"): the funnel channel of its primary contact's person, else of the
 -- customer's earliest-lead person (the person of the customer's earliest non-internal
--- lead; ties on created_at: the smaller lead_id as text), else its lead_source if that is
--- a contract channel, else 'unknown'. channel_rule says which one applied; funnel_person_id
--- is the person whose channel it took (null under the lead_source and unknown rules).
+-- lead; ties on created_at: the smaller lead_id as text), else the customer's acquisition
+-- channel (of its earliest CRM account that has one, else of its earliest billing customer
+-- that has one; ties: the smaller id), else its lead_source if that is a contract
+-- channel, else 'unknown'. channel_rule says which one applied; funnel_person_id is the
+-- person whose channel it took (null under the other rules).
 with opportunities as (
     select * from {{ ref('stg_sales__opportunities') }}
 ),
@@ -22,6 +24,14 @@ leads as (
 
 funnel_people as (
     select * from {{ ref('int_funnel_people_entered') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_sales__accounts') }}
+),
+
+billing_customers as (
+    select * from {{ ref('stg_finance__customers') }}
 ),
 
 new_business as (
@@ -66,6 +76,48 @@ customer_first_lead_people as (
     where row_in_group = 1
 ),
 
+acquisition_channels as (
+    select
+        crosswalk.customer_id,
+        accounts.acquisition_channel as channel,
+        1 as source_rank,
+        accounts.created_at,
+        accounts.account_id as record_id
+    from crosswalk
+    inner join accounts on crosswalk.source_record_id = accounts.account_id
+    where crosswalk.source_system = 'sales' and crosswalk.source_table = 'accounts'
+        and accounts.acquisition_channel is not null
+    union all
+    select
+        crosswalk.customer_id,
+        billing_customers.acquisition_channel as channel,
+        2 as source_rank,
+        billing_customers.created_at,
+        billing_customers.customer_id as record_id
+    from crosswalk
+    inner join billing_customers
+        on crosswalk.source_record_id = billing_customers.customer_id
+    where crosswalk.source_system = 'finance' and crosswalk.source_table = 'customers'
+        and billing_customers.acquisition_channel is not null
+),
+
+-- the account's channel before the billing customer's, the earliest record first
+customer_acquisition_channels as (
+    select customer_id, channel
+    from (
+        select
+            row_number() over (
+                partition by customer_id
+                order by source_rank, created_at, cast(record_id as string)
+            ) as row_in_group,
+            customer_id,
+            channel
+        from acquisition_channels
+        where customer_id is not null
+    ) as ranked
+    where row_in_group = 1
+),
+
 channeled as (
     select
         new_business.opportunity_id,
@@ -79,6 +131,7 @@ channeled as (
         contact_funnel.person_id as primary_contact_person_id,
         customer_funnel.channel as customer_first_lead_channel,
         customer_funnel.person_id as customer_first_lead_person_id,
+        customer_acquisition_channels.channel as customer_acquisition_channel,
         case
             when new_business.lead_source in {{ contract_channels() }}
                 then new_business.lead_source
@@ -93,6 +146,8 @@ channeled as (
         on opportunity_customers.customer_id = customer_first_lead_people.customer_id
     left join funnel_people as customer_funnel
         on customer_first_lead_people.person_id = customer_funnel.person_id
+    left join customer_acquisition_channels
+        on opportunity_customers.customer_id = customer_acquisition_channels.customer_id
 ),
 
 final as (
@@ -109,12 +164,14 @@ final as (
         coalesce(
             primary_contact_channel,
             customer_first_lead_channel,
+            customer_acquisition_channel,
             lead_source_channel,
             'unknown'
         ) as channel,
         case
             when primary_contact_channel is not null then 'primary_contact'
             when customer_first_lead_channel is not null then 'customer_earliest_lead'
+            when customer_acquisition_channel is not null then 'customer_acquisition_channel'
             when lead_source_channel is not null then 'lead_source'
             else 'unknown'
         end as channel_rule,

@@ -12,6 +12,7 @@ final as (
         currency,
         created_at,
         updated_at,
+        acquisition_channel,
         {{ is_internal_email('email') }} or {{ is_internal_name('name') }} as is_internal
     from customers
 )

@@ -13,7 +13,9 @@ final as (
         quantity,
         coalesce(discount_pct, 0) as discount_pct,
         status,
-        crm_opportunity_id
+        crm_opportunity_id,
+        -- only a cancellation has a reason; churn_feedback (free text) stays in raw
+        case when event_type = 'canceled' then churn_reason end as churn_reason
     from events
 )
 

@@ -15,6 +15,7 @@ final as (
         owner_user_id,
         created_at,
         updated_at,
+        acquisition_channel,
         {{ is_internal_name('account_name') }} or {{ is_internal_website('website') }} as is_internal
     from accounts
     where not coalesce(is_deleted, false)
