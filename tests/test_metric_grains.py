@@ -125,6 +125,8 @@ BASES: dict[str, tuple[str, str, str | None]] = {
     "paid_cac": ("select *, month as t from marts.kpi_paid_cac_monthly", "month", None),
     "attribution": ("select *, quarter as t from marts.kpi_marketing_attribution", "quarter", None),
     "cohorts": ("select *, cohort_month as t from marts.kpi_funnel_cohorts", "month", None),
+    "trials": ("select *, month as t from marts.kpi_trials_monthly", "month", None),
+    "churn_reasons": ("select *, month as t from marts.kpi_churn_by_reason_monthly", "month", None),
     "journey": (
         # event_at is a timestamp with time zone: its day is the UTC day (session in UTC)
         f"select j.*, cast(j.event_at as date) as t, {CUSTOMER_COLUMNS} "
@@ -351,6 +353,12 @@ REFERENCES: dict[str, Ref] = {
         f"cohort_lead_to_{stage}_rate": ratio(f"cohort_reached_{stage}", "cohort_people")
         for stage in ["mql", "sql", "opportunity", "won"]
     },
+    # trials by the month they started; churn by the month and reason of the churn
+    "trials_started": flow("trials", "sum(trials_started)"),
+    "trials_converted": flow("trials", "sum(trials_converted)"),
+    "trial_to_paid_rate": ratio("trials_converted", "trials_started"),
+    "reason_churned_customers": flow("churn_reasons", "sum(churned_customers)"),
+    "reason_churned_mrr_usd": flow("churn_reasons", "sum(churned_mrr_usd)"),
     "journey_events": flow("journey", "count(*)"),
     "journey_customers": Ref("distinct_count", "journey", "count(distinct customer_id)"),
 }
