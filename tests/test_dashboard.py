@@ -238,6 +238,40 @@ def test_region_filter_splits_revenue_and_says_where_it_cannot(xs_env):
     assert any(NOT_SPLIT in i.value for i in at.info)
 
 
+def test_the_revenue_page_splits_a_months_churn_by_reason_and_lists_trials(xs_env):
+    (month, churned) = xs_env.query(
+        "select month, sum(churned_customers) from marts.kpi_churn_by_reason_monthly "
+        "group by month order by 2 desc, month limit 1"
+    )[0]
+    at = _app().run()
+    at.selectbox(key="bridge_month").select(month).run()
+    assert not at.exception
+    tables = [t.value for t in at.table]
+    by_reason = next(t for t in tables if "reason" in t.columns)
+    expected = xs_env.query(
+        "select churn_reason, churned_customers from marts.kpi_churn_by_reason_monthly "
+        "where month = ? order by churned_mrr_usd, churn_reason",
+        [month],
+    )
+    assert list(zip(by_reason["reason"], by_reason["customers"], strict=True)) == expected
+    # the reasons add up to the month's churned logos of the revenue mart
+    (logos,) = xs_env.query(
+        "select churned_customers from marts.kpi_revenue_monthly where month = ?", [month]
+    )[0]
+    assert sum(by_reason["customers"]) == churned == logos
+
+    trials = next(t for t in tables if "trials_started" in t.columns)
+    started = dict(
+        xs_env.query(
+            "select strftime(month, '%Y-%m'), trials_started from marts.kpi_trials_monthly"
+        )
+    )
+    assert len(trials) > 0
+    assert all(
+        started[m] == n for m, n in zip(trials["month"], trials["trials_started"], strict=True)
+    )
+
+
 def test_months_filter_moves_the_headline_month(xs_env):
     at = _app().run()
     months = at.select_slider(key="filter_months").options

@@ -1,8 +1,9 @@
 """Revenue page: MRR/ARR trend, the MRR bridge of a chosen month, NRR/GRR, logo churn, CAC,
-LTV:CAC and payback, all from kpi_revenue_monthly; with a region or segment chosen, MRR, ARR,
-paying customers and the bridge are the semantic layer's metrics of the same names filtered
-on the customer (the ratios are not split). No number is computed here but net new MRR, the
-sum of the movements shown."""
+LTV:CAC and payback from kpi_revenue_monthly; the bridge month's churn by reason
+(kpi_churn_by_reason_monthly) and trials by start month (kpi_trials_monthly). With a region
+or segment chosen, MRR, ARR, paying customers and the bridge are the semantic layer's metrics
+of the same names filtered on the customer (the other marts are not split). No number is
+computed here but net new MRR, the sum of the movements shown."""
 
 from __future__ import annotations
 
@@ -177,6 +178,44 @@ def render() -> None:
         "does not start at 0."
     )
     st.table(steps[["step", "amount_usd"]].assign(amount_usd=steps["amount_usd"].map(fmt.money)))
+
+    st.subheader(f"Churn by reason, {fmt.month(month)}")
+    filters.note_not_split("Churn by reason and trials")
+    reasons = data.query(
+        "select churn_reason, churned_customers, churned_mrr_usd "
+        "from marts.kpi_churn_by_reason_monthly where month = ? "
+        "order by churned_mrr_usd, churn_reason",
+        (month,),
+    )
+    if reasons.empty:
+        st.caption(f"No customer churned in {fmt.month(month)}.")
+    else:
+        st.table(
+            reasons.rename(
+                columns={
+                    "churn_reason": "reason",
+                    "churned_customers": "customers",
+                    "churned_mrr_usd": "churned MRR",
+                }
+            ).assign(**{"churned MRR": reasons["churned_mrr_usd"].map(fmt.money)})
+        )
+        st.caption(
+            "The reason of each churned customer's latest cancellation ('unknown' without "
+            "one); the rows add up to the month's churn in the bridge above."
+        )
+
+    st.subheader("Trials by the month they started")
+    trials = data.query(
+        "select month, trials_started, trials_converted, trial_to_paid_rate "
+        "from marts.kpi_trials_monthly where month between ? and ? order by month",
+        (chosen.start_month, chosen.end_month),
+    )
+    if trials.empty or not trials["trials_started"].any():
+        st.caption("No trial started in these months (no subscription landed as trialing).")
+    else:
+        trials["month"] = pd.to_datetime(trials["month"]).dt.strftime("%Y-%m")
+        trials["trial_to_paid_rate"] = trials["trial_to_paid_rate"].map(fmt.rate)
+        st.table(trials)
 
     st.subheader("Retention and unit economics by month")
     table = ratios.copy()
