@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 
 TRUTH_FILE = Path("_truth") / "identities.csv"
+# the records `revops generate --identity-variations` varied, with the family
+VARIATIONS_FILE = Path("_truth") / "identity_variations.csv"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ with scored as (
     from truth
     left join crosswalk using (source_system, source_table, source_record_id)
     where truth.true_company_id <> 'internal' and coalesce(truth.{truth}, '') <> ''
+        {companies}
 ),
 pairs as (
     select true_id, predicted_id, count(*) as n from scored group by all
@@ -64,8 +67,12 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def score_identities(truth_csv: Path, warehouse: Path) -> list[PairScore]:
-    """Person and company pairwise scores of the crosswalk in `warehouse` against the truth."""
+def score_identities(
+    truth_csv: Path, warehouse: Path, family: str | None = None
+) -> list[PairScore]:
+    """Person and company pairwise scores of the crosswalk in `warehouse` against the truth;
+    with `family`, over the records of the companies the generator gave that variation
+    family (each company has one: the scores of one family do not see the others')."""
     con = duckdb.connect()
     try:
         # ATTACH and table functions take no prepared parameters: quote the paths instead
@@ -79,15 +86,42 @@ def score_identities(truth_csv: Path, warehouse: Path) -> list[PairScore]:
             "select source_system, source_table, source_record_id, person_id, customer_id "
             "from warehouse.marts.identity_crosswalk"
         )
+        companies = ""
+        if family is not None:
+            variations = truth_csv.parent / VARIATIONS_FILE.name
+            con.execute(
+                f"create temp table family_companies as select distinct truth.true_company_id "
+                f"from read_csv({_quoted(variations)}, all_varchar = true) as varied "
+                "inner join truth using (source_system, source_table, source_record_id) "
+                "where varied.family = ?",
+                [family],
+            )
+            companies = "and truth.true_company_id in (select * from family_companies)"
         scores = []
         for entity, truth_col, predicted_col in (
             ("person", "true_person_id", "person_id"),
             ("company", "true_company_id", "customer_id"),
         ):
-            sql = PAIRS_SQL.format(truth=truth_col, predicted=predicted_col)
+            sql = PAIRS_SQL.format(truth=truth_col, predicted=predicted_col, companies=companies)
             records, true_pairs, predicted_pairs, correct = con.execute(sql).fetchall()[0]
             scores.append(PairScore(entity, records, true_pairs, predicted_pairs, correct))
         return scores
+    finally:
+        con.close()
+
+
+def planted_families(truth_csv: Path) -> list[str]:
+    """The variation families planted in the landing of `truth_csv`, in name order."""
+    variations = truth_csv.parent / VARIATIONS_FILE.name
+    if not variations.exists():
+        return []
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f"select distinct family from read_csv({_quoted(variations)}, all_varchar = true) "
+            "order by family"
+        ).fetchall()
+        return [row[0] for row in rows]
     finally:
         con.close()
 
@@ -110,4 +144,14 @@ def print_identity_report(landing: Path, warehouse: Path) -> int:
             f"  {s.entity:<8} {s.records:>9,} {s.true_pairs:>12,} {s.predicted_pairs:>12,} "
             f"{s.correct_pairs:>12,} {s.precision:>10.4f} {s.recall:>8.4f}"
         )
+    families = planted_families(truth_csv)
+    if families:
+        print("\n  per planted variation family (its companies' records only):")
+        print(f"  {'family':<30} {'company P':>9} {'R':>6} {'person P':>9} {'R':>6}")
+        for family in families:
+            person, company = score_identities(truth_csv, warehouse, family)
+            print(
+                f"  {family:<30} {company.precision:>9.4f} {company.recall:>6.4f} "
+                f"{person.precision:>9.4f} {person.recall:>6.4f}"
+            )
     return 0
