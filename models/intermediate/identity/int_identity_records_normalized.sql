@@ -45,8 +45,8 @@ nps_responses as (
     select * from {{ ref('stg_success__nps_responses') }}
 ),
 
-personal_domains as (
-    select domain from {{ ref('personal_email_domains') }}
+non_company_domains as (
+    select domain, kind from {{ ref('non_company_domains') }}
 ),
 
 records as (
@@ -150,21 +150,35 @@ final as (
         normalized.lead_id,
         normalized.is_role_email,
         normalized.has_invalid_email,
-        -- a role address (billing@acme.io) names the company, never a person
-        case when not normalized.is_role_email then normalized.email_normalized end
-            as person_email,
-        -- a free-mail domain (gmail.com) says nothing about the company
-        case when personal.domain is null then normalized.email_domain end
-            as company_email_domain,
-        normalized.website_domain,
+        -- a role address (billing@acme.io) names the company, never a person; a placeholder
+        -- (none@noemail.com) nobody
+        case
+            when not normalized.is_role_email
+                and email_kind.kind is distinct from 'placeholder'
+                then normalized.email_normalized
+        end as person_email,
+        -- a free-mail domain (gmail.com, or one mistyped: gmial.com), a social, link
+        -- shortener or site-builder host, or a placeholder says nothing about the company,
+        -- in an e-mail as in a website
+        case
+            when email_kind.domain is null and not {{ is_free_mail_typo('normalized.email_domain') }}
+                then normalized.email_domain
+        end as company_email_domain,
+        case
+            when website_kind.domain is null
+                and not {{ is_free_mail_typo('normalized.website_domain') }}
+                then normalized.website_domain
+        end as website_domain,
         normalized.company_name_normalized,
         normalized.country_code,
         normalized.first_name_normalized,
         normalized.last_name_normalized,
         {{ newest_load_id() }} as _built_through_load_id
     from normalized
-    left join personal_domains as personal
-        on normalized.email_domain = personal.domain
+    left join non_company_domains as email_kind
+        on normalized.email_domain = email_kind.domain
+    left join non_company_domains as website_kind
+        on normalized.website_domain = website_kind.domain
 )
 
 select * from final
