@@ -110,6 +110,19 @@ def score_identities(
         con.close()
 
 
+PUBLISHED_LARGEST = "meta.published_identity_largest"
+
+
+def record_published_largest_customers(con: duckdb.DuckDBPyConnection) -> None:
+    """After a publish: keep the largest customers just published in the work warehouse, so
+    that the next build's identity gate (marts.identity_largest_customers) sees a jump."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        f"create or replace table {PUBLISHED_LARGEST} as "
+        "select customer_id, records, crm_accounts from marts.identity_largest_customers"
+    )
+
+
 def planted_families(truth_csv: Path) -> list[str]:
     """The variation families planted in the landing of `truth_csv`, in name order."""
     variations = truth_csv.parent / VARIATIONS_FILE.name

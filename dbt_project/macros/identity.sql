@@ -91,7 +91,7 @@
         'mbh', 'ag', 'kg', 'ohg', 'ug', 'gmbh co kg', 'ev', 'sa', 'sas', 'sasu', 'sarl', 'eurl',
         'sa de cv', 'de cv', 's de rl', 'sab', 'sl', 'slu', 'srl', 'spa', 'snc', 'sapa', 'scarl',
         'bv', 'nv', 'vof', 'cv', 'bvba', 'sprl', 'ab', 'hb', 'as', 'asa', 'a s', 'aps', 'oy',
-        'oyj', 'kk', 'gk', 'ltda', 'eireli', 'me', 'sp z o o', 'spzoo', 'sp k', 'sro',
+        'oyj', 'kk', 'gk', 'ltda', 'eireli', 'me', 'sp z o o', 'sp z oo', 'spzoo', 'sp k', 'sro',
         'zrt', 'kft', 'doo', 'ad', 'ooo', 'pao', 'zao', 'bhd', 'sdn bhd', 'tbk', 'pt', 'jsc',
         'group', 'holding', 'holdings', 'international', 'intl', 'global', 'worldwide',
     ]) }}

@@ -210,7 +210,7 @@ def _company_variant(rng: random.Random, name: str) -> str:
             i = max(range(len(core)), key=lambda k: len(core[k]))
             core[i] = _typo(rng, core[i]) if len(core[i]) >= 6 else core[i]
         elif step == 3:
-            core = [*core, rng.choice(["&", "and", "+"]), rng.choice(["Co", "Partners", "Sons"])]
+            core = [*core, rng.choice(["& Co.", "and Company", "+ Co", "& Co"])]
         elif step == 4:
             core = [w.upper() if rng.random() < 0.5 else w.lower() for w in core]
         else:
@@ -301,7 +301,8 @@ def _free_mail(rng: random.Random, row: Row) -> Row:
 
 
 def _name_only(rng: random.Random, row: Row) -> Row:
-    if not row.get("company"):
+    """A lead known by its company's name only, typed another way."""
+    if not row.get("company") or "first" not in row:
         return {}
     out: Row = {"company": _company_variant(rng, row["company"] or "")}
     if "email" in row:
@@ -312,7 +313,7 @@ def _name_only(rng: random.Random, row: Row) -> Row:
 
 
 def _name_only_free_mail(rng: random.Random, row: Row) -> Row:
-    if not row.get("company"):
+    if not row.get("company") or "first" not in row:
         return {}
     out = _name_only(rng, row)
     if row.get("email"):
@@ -376,8 +377,8 @@ FAMILIES: dict[str, Family] = {
     "website_formats": Family(0.15, _website_formats, "ACME.IO, acme.io., paths, de.acme.io"),
     "website_junk": Family(0.15, _website_junk, "LinkedIn/X URLs, n/a, gmail.com as website"),
     "free_mail": Family(0.15, _free_mail, "ava.carter12@btinternet.com, gmial.com"),
-    "name_only": Family(0.15, _name_only, "no e-mail or website; The Acme & Co GmbH"),
-    "name_only_free_mail": Family(0.15, _name_only_free_mail, "the same with free-mail"),
+    "name_only": Family(0.15, _name_only, "leads with no e-mail or website; The Acme & Co GmbH"),
+    "name_only_free_mail": Family(0.15, _name_only_free_mail, "the same leads with free-mail"),
     "address_variants": Family(0.15, _address_variants, "alias, eu.acme.io, acme.cm, acme.io"),
     "trailing_dot": Family(0.01, _trailing_dot, "ava@acme.io."),
     "blank_email_and_name_variants": Family(
