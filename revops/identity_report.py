@@ -139,6 +139,59 @@ def planted_families(truth_csv: Path) -> list[str]:
         con.close()
 
 
+def print_linkage(warehouse: Path) -> None:
+    """How each rule and key type linked the records, and the largest customers (the marts
+    identity_match_rules and identity_largest_customers)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = {
+            row[0]
+            for row in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        }
+        if not {"identity_match_rules", "identity_largest_customers"} <= tables:
+            print(f"\n  ({warehouse} predates the linkage marts: refresh to see them)")
+            return
+        rules = con.execute(
+            "select entity, match_rule, records, resolved_ids, keys, dropped_keys, "
+            "records_naming_dropped_keys from marts.identity_match_rules "
+            "order by entity, records desc"
+        ).fetchall()
+        largest = con.execute(
+            "select customer_id, records, crm_accounts, account_names, website_domains, "
+            "chaining_key, is_implausible or is_jump from marts.identity_largest_customers "
+            "order by size_rank limit 5"
+        ).fetchall()
+    finally:
+        con.close()
+    print("\n  records linked per rule (non-internal evidence records; keys and dropped keys):")
+    print(
+        f"  {'entity':<8} {'rule':<20} {'records':>9} {'resolved':>9} {'keys':>8} "
+        f"{'dropped':>8} {'their records':>13}"
+    )
+    for entity, rule, records, ids, keys, dropped, dropped_records in rules:
+        print(
+            f"  {entity:<8} {rule:<20} {records:>9,} {ids:>9,} {_count(keys):>8} "
+            f"{_count(dropped):>8} {_count(dropped_records):>13}"
+        )
+    print("\n  largest customers (by CRM accounts, then records):")
+    print(
+        f"  {'customer':<22} {'records':>8} {'accounts':>8} {'names':>6} {'websites':>8}  "
+        "chaining key"
+    )
+    for customer, records, accounts, names, websites, key, flagged in largest:
+        flag = "  << blocks the publish" if flagged else ""
+        print(
+            f"  {customer:<22} {records:>8,} {accounts:>8,} {names:>6,} {websites:>8,}  "
+            f"{key or '-'}{flag}"
+        )
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
 def print_identity_report(landing: Path, warehouse: Path) -> int:
     truth_csv = landing / TRUTH_FILE
     if not truth_csv.exists():
@@ -157,6 +210,7 @@ def print_identity_report(landing: Path, warehouse: Path) -> int:
             f"  {s.entity:<8} {s.records:>9,} {s.true_pairs:>12,} {s.predicted_pairs:>12,} "
             f"{s.correct_pairs:>12,} {s.precision:>10.4f} {s.recall:>8.4f}"
         )
+    print_linkage(warehouse)
     families = planted_families(truth_csv)
     if families:
         print("\n  per planted variation family (its companies' records only):")

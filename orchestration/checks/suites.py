@@ -360,7 +360,13 @@ MART_SUITES: dict[tuple[str, ...], Suite] = {
             between("duplicate_rate", 0, 1),
             *[
                 at_least(c, 0)
-                for c in ["records", "duplicate_records", "invalid_emails", "unlinked_records"]
+                for c in [
+                    "records",
+                    "duplicate_records",
+                    "invalid_emails",
+                    "unlinked_records",
+                    "junk_key_records",
+                ]
             ],
             no_rows(
                 "no count exceeds the records",
