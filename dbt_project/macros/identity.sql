@@ -62,16 +62,23 @@
 {#- The address a person is reached at: the bare address, no +tag, the domain reduced to
     its registrable part, so ' Jo.Smith+crm@Mail.Acme.io.' = 'jo.smith@acme.io'. -#}
 {% macro normalized_email(email) -%}
-    nullif(
-        regexp_extract({{ bare_email(email) }}, '^([^@+]+)', 1) || '@' || {{ email_domain(email) }},
-        '@'
-    )
+    {{ address_at_domain(bare_email(email), email_domain(email)) }}
+{%- endmacro %}
+
+{#- A bare address's local part without its +tag, at `domain` (null if either is). -#}
+{% macro address_at_domain(address, domain) -%}
+    nullif(regexp_extract({{ address }}, '^([^@+]+)', 1) || '@' || {{ domain }}, '@')
 {%- endmacro %}
 
 {#- Role addresses (billing@, finance@ ...) belong to a company, not to one person. -#}
 {% macro is_role_email(email) -%}
+    {{ is_role_address(bare_email(email)) }}
+{%- endmacro %}
+
+{#- The same, of an address already bare (bare_email). -#}
+{% macro is_role_address(address) -%}
     coalesce({{ regex_matches_function() }}(
-        {{ bare_email(email) }},
+        {{ address }},
         '^(billing|finance|accounts|accounting|ap|ar|invoices|payables|info|admin|sales|support|hello|contact|office|team)@'
     ), false)
 {%- endmacro %}
@@ -116,19 +123,25 @@
     accents folded, letters only ('Ana María' -> 'ana', "O'Brien" -> 'obrien'). -#}
 {% macro normalized_person_name(name) -%}
     nullif({{ regex_replace_all(
-        "split_part(" ~ fold_accents(plain_text(name)) ~ ", ' ', 1)", "'[^a-z]'", "''"
+        "split_part(" ~ fold_accents("lower(trim(" ~ name ~ "))") ~ ", ' ', 1)", "'[^a-z]'", "''"
     ) }}, '')
 {%- endmacro %}
 
 {#- A domain that looks like a big free-mail provider's mistyped (gmial.com, hotmial.co.uk,
-    yaho.com): its first label one edit (two, for longer names) from the provider's. -#}
+    yaho.com): its first label one or two edits from the provider's. Only labels of a
+    provider's length give or take two reach the edit distances (a CASE branch is
+    evaluated for its rows only: the distances on every record cost more than the rest of
+    the normalisation). -#}
 {% macro is_free_mail_typo(domain) -%}
     {%- set providers = ['gmail', 'googlemail', 'yahoo', 'hotmail', 'outlook', 'icloud', 'protonmail'] -%}
-    coalesce(
+    {%- set label = "split_part(" ~ domain ~ ", '.', 1)" -%}
+    {%- set lengths = providers | map('length') | list -%}
+    case
+        when length({{ label }}) between {{ lengths | min - 2 }} and {{ lengths | max + 2 }} then
     {%- for provider in providers %}
-        levenshtein(split_part({{ domain }}, '.', 1), '{{ provider }}')
-            between 1 and {{ 1 if provider | length < 5 else 2 }}
-        {%- if not loop.last %} or{% endif %}
+            levenshtein({{ label }}, '{{ provider }}') between 1 and 2
+            {%- if not loop.last %} or{% endif %}
     {%- endfor %}
-    , false)
+        else false
+    end
 {%- endmacro %}

@@ -118,6 +118,26 @@ records_to_build as (
 ),
 {%- endif %}
 
+-- the bare address and the website's host first, once each: the domains and the
+-- normalised address below read them as columns, not as repeated regular expressions
+parsed as (
+    select
+        *,
+        {{ bare_email('email') }} as email_address,
+        {{ website_host('website') }} as website_host
+    from records_to_build
+),
+
+domains as (
+    select
+        *,
+        {{ registrable_domain('email_host') }} as email_domain,
+        {{ registrable_domain('website_host') }} as website_domain
+    from (
+        select *, regexp_extract(email_address, '@(.+)$', 1) as email_host from parsed
+    ) as with_hosts
+),
+
 normalized as (
     select
         source_system,
@@ -127,16 +147,16 @@ normalized as (
         recorded_at,
         account_id,
         lead_id,
-        {{ is_role_email('email') }} as is_role_email,
+        {{ is_role_address('email_address') }} as is_role_email,
         email is not null and not {{ is_valid_email('email') }} as has_invalid_email,
-        {{ normalized_email('email') }} as email_normalized,
-        {{ email_domain('email') }} as email_domain,
-        {{ website_domain('website') }} as website_domain,
+        {{ address_at_domain('email_address', 'email_domain') }} as email_normalized,
+        email_domain,
+        website_domain,
         {{ normalized_company_name('company_name') }} as company_name_normalized,
         upper(trim(country_code)) as country_code,
         {{ normalized_person_name('first_name') }} as first_name_normalized,
         {{ normalized_person_name('last_name') }} as last_name_normalized
-    from records_to_build
+    from domains
 ),
 
 final as (
@@ -161,13 +181,14 @@ final as (
         -- shortener or site-builder host, or a placeholder says nothing about the company,
         -- in an e-mail as in a website
         case
-            when email_kind.domain is null and not {{ is_free_mail_typo('normalized.email_domain') }}
-                then normalized.email_domain
+            when email_kind.domain is not null then null
+            when {{ is_free_mail_typo('normalized.email_domain') }} then null
+            else normalized.email_domain
         end as company_email_domain,
         case
-            when website_kind.domain is null
-                and not {{ is_free_mail_typo('normalized.website_domain') }}
-                then normalized.website_domain
+            when website_kind.domain is not null then null
+            when {{ is_free_mail_typo('normalized.website_domain') }} then null
+            else normalized.website_domain
         end as website_domain,
         normalized.company_name_normalized,
         normalized.country_code,
