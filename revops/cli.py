@@ -16,6 +16,7 @@ DEFAULT_DASHBOARD_PORT = 8501
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from revops.generator import generate
+    from revops.generator.identity_variations import parse_families
 
     out = Path(args.out).resolve() if args.out else paths.landing_dir()
     if args.append_days:
@@ -28,6 +29,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         months=args.months,
         progress=lambda msg: print(f"  {msg}", flush=True),
+        identity_variations=parse_families(args.identity_variations),
     )
     rows = sum(t["rows"] for t in summary["tables"].values())
     size = sum(t["bytes"] for t in summary["tables"].values())
@@ -292,6 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     gen.add_argument("--months", type=int, default=24, help="months of history (default 24)")
     gen.add_argument("--out", help="landing folder (default $REVOPS_LANDING_DIR or data/landing)")
+    gen.add_argument(
+        "--identity-variations",
+        default="none",
+        metavar="all|none|FAMILY,...",
+        help="plant real-export variations of e-mails, websites and company names (truth "
+        "unchanged; families in docs/identity.md), each company given one of them "
+        "(default none)",
+    )
     gen.add_argument(
         "--append-days",
         type=int,

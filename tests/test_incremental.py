@@ -25,6 +25,9 @@ from tests.conftest import Workspace, make_workspace, run_dbt, run_full_refresh
 # or (the forecast's accuracy, which scores earlier runs' forecasts) not at all.
 HISTORY_COLUMNS = {"kpi_data_health": "snapshot_date", "revenue_forecast": "forecast_made_on"}
 RUN_HISTORY_MARTS = {"revenue_forecast_accuracy"}
+# Columns that hold the last publish by design (the identity gate compares against it):
+# compared without them.
+LAST_PUBLISH_COLUMNS = {"identity_largest_customers": "published_largest_records"}
 
 
 def _run(job_name: str):
@@ -70,7 +73,12 @@ def _marts(serving: Path) -> dict[str, list[tuple]]:
             if name in HISTORY_COLUMNS:
                 col = HISTORY_COLUMNS[name]
                 where = f"where {col} = (select max({col}) from marts.{name})"
-            out[name] = con.execute(f"select * from marts.{name} {where} order by all").fetchall()
+            columns = "*"
+            if name in LAST_PUBLISH_COLUMNS:
+                columns = f"* exclude ({LAST_PUBLISH_COLUMNS[name]})"
+            out[name] = con.execute(
+                f"select {columns} from marts.{name} {where} order by all"
+            ).fetchall()
         return out
     finally:
         con.close()

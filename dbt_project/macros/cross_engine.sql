@@ -277,3 +277,20 @@
 {% macro inlined() -%}
 {{ 'not materialized' if target.type == 'duckdb' }}
 {%- endmacro %}
+
+{#- Letters with accents as their base letter ('Zoë Müller' -> 'Zoe Muller'). -#}
+{% macro fold_accents(text) -%}
+    {{ return(adapter.dispatch('fold_accents', 'revops')(text)) }}
+{%- endmacro %}
+
+{% macro default__fold_accents(text) -%}
+    strip_accents({{ text }})
+{%- endmacro %}
+
+{% macro spark__fold_accents(text) -%}
+    translate(
+        {{ text }},
+        'àáâãäåāăąçćčďèéêëēėęěìíîïīįłñńňòóôõöøōőŕřśšşťùúûüūůűųýÿźżž',
+        'aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzz'
+    )
+{%- endmacro %}

@@ -148,11 +148,13 @@ where not normalized.is_internal
     _built_through_load_id) or touched in the raw tables (a deleted record has no keys
     left; only the resolved records know its cluster), when a rebuilt record now names one
     of its keys, or (`fuzzy_edges`) when the fuzzy edge of one of its keys changed, which
-    the clusters keep in fuzzy_match_key. The set is closed: a record no load touched
+    the clusters keep in fuzzy_match_key, or (`dropped_keys`, a relation of company_key)
+    when a key its records name was dropped since the walk or kept again (the clusters
+    keep is_dropped). The set is closed: a record no load touched
     names keys of one old cluster, and an unchanged fuzzy edge links two keys of one, so
     no edge leaves it. When the resolved records are not from the previous walk (a run
     failed between the two), every key is walked. -#}
-{% macro keys_to_walk(keys, key_column, cluster_column, walk, fuzzy_edges=none) -%}
+{% macro keys_to_walk(keys, key_column, cluster_column, walk, fuzzy_edges=none, dropped_keys=none) -%}
 {%- set clusters, resolved = walk -%}
 walk_built as (
     select {{ built_through(clusters) }} as through_load_id
@@ -168,10 +170,28 @@ rebuilt_keys as (
     where _built_through_load_id > (select through_load_id from walk_built)
 ),
 
+{%- if dropped_keys %}
+
+-- the keys dropped now and not when walked, or the other way round: every record naming
+-- one may join or leave another company
+dropped_changed_keys as (
+    select company_key as key_text from {{ dropped_keys }}
+    where company_key not in (select {{ key_column }} from {{ clusters }} where is_dropped)
+    union
+    select {{ key_column }} from {{ clusters }}
+    where is_dropped and {{ key_column }} not in (select company_key from {{ dropped_keys }})
+),
+{%- endif %}
+
 changed_records as (
     select source_system, source_table, source_record_id from rebuilt_keys
     union
     select * from ({{ identity_records_touched(built=clusters, held=resolved) }}) as touched
+    {%- if dropped_keys %}
+    union
+    select source_system, source_table, source_record_id from {{ keys }}
+    where {{ key_column }} in (select key_text from dropped_changed_keys)
+    {%- endif %}
 ),
 {%- if fuzzy_edges %}
 
@@ -198,6 +218,9 @@ changed_clusters as (
     {%- if fuzzy_edges %}
         or {{ key_column }} in (select key_text from fuzzy_changed_keys)
     {%- endif %}
+    {%- if dropped_keys %}
+        or {{ key_column }} in (select key_text from dropped_changed_keys)
+    {%- endif %}
 ),
 
 keys_to_walk as (
@@ -215,10 +238,10 @@ keys_to_walk as (
     and `resolved_model`) the keys_to_walk, those no record names any more with records 0,
     so that the cluster model removes them. -#}
 {% macro identity_key_numbers(keys, key_column, cluster_column, clusters_model, resolved_model,
-    fuzzy_edges=none) -%}
+    fuzzy_edges=none, dropped_keys=none) -%}
 {%- set walk = previous_identity_walk(clusters_model, resolved_model) -%}
 {%- if walk -%}
-{{ keys_to_walk(keys, key_column, cluster_column, walk, fuzzy_edges) }},
+{{ keys_to_walk(keys, key_column, cluster_column, walk, fuzzy_edges, dropped_keys) }},
 
 walked_keys as (
     select extracted.* from {{ keys }} as extracted

@@ -10,6 +10,7 @@ from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project
 from orchestration.resources import WarehouseResource
 from revops.build_baseline import build_baseline, record_published
+from revops.identity_report import record_published_largest_customers
 from revops.paths import serving_db, warehouse_dir, work_db
 from revops.publish import publish
 from revops.quality import build_docs_index
@@ -43,6 +44,7 @@ def serving_warehouse(
     result = publish(work_db(), serving_db(), context.run.run_id, semantic_manifest, update_keys)
     with warehouse.connect() as con:
         record_published(con)
+        record_published_largest_customers(con)
     for name, rows in result.updated.items():
         context.log.info(f"{name}: updated in place, {rows:,} of {result.tables[name]:,} rows")
     context.log.info(f"published {len(result.tables)} tables to {result.path}")

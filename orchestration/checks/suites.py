@@ -324,6 +324,26 @@ MART_SUITES: dict[tuple[str, ...], Suite] = {
             ),
         ],
     ),
+    # the identity gate: one customer holding many CRM accounts with different names, or a
+    # jump of the largest customer against the last publish, is a key chaining unrelated
+    # companies; the sample names the key (gate_message)
+    ("marts", "identity_largest_customers"): Suite(
+        name="marts_identity_largest_customers",
+        schema="marts",
+        table="identity_largest_customers",
+        expectations=[
+            no_rows(
+                "no customer chains CRM accounts of many different names",
+                "is_implausible",
+                "gate_message",
+            ),
+            no_rows(
+                "the largest customer did not jump against the last publish",
+                "is_jump",
+                "gate_message",
+            ),
+        ],
+    ),
     ("marts", "fct_customer_journey"): Suite(
         name="marts_fct_customer_journey",
         schema="marts",
@@ -351,7 +371,13 @@ MART_SUITES: dict[tuple[str, ...], Suite] = {
             between("duplicate_rate", 0, 1),
             *[
                 at_least(c, 0)
-                for c in ["records", "duplicate_records", "invalid_emails", "unlinked_records"]
+                for c in [
+                    "records",
+                    "duplicate_records",
+                    "invalid_emails",
+                    "unlinked_records",
+                    "junk_key_records",
+                ]
             ],
             no_rows(
                 "no count exceeds the records",

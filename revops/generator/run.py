@@ -13,6 +13,7 @@ import numpy as np
 from revops.contract import CHANNELS, CHURN_REASONS, STAGES, table
 
 from . import billing, crm_messes, finance, marketing, plans, sales, success
+from . import identity_variations as identity_variations_
 from .config import DAY, DEFAULT_MESS_RATES, HOUR, NULL, SCALES, Ctx, history_start
 from .entities import COUNTRY_CODE, CURRENCIES, REGIONS, World, make_world, mark_internal
 from .entities import person_truth as ptruth
@@ -49,11 +50,13 @@ def generate(
     end_date: dt.date = dt.date(2026, 10, 31),
     mess_rates: dict[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
+    identity_variations: list[str] | None = None,
 ) -> dict:
     """Write <out_dir>/<system>/<table>/part-0000N.<ext> and <out_dir>/_truth/*.
 
     Same arguments give byte-identical files. Returns a summary with rows, files and
-    bytes per table and the seconds taken.
+    bytes per table and the seconds taken. `identity_variations`: the families of
+    real-export variations to plant (identity_variations.FAMILIES; none by default).
     """
     started = time.perf_counter()
     if scale not in SCALES:
@@ -75,6 +78,7 @@ def generate(
     landing = Landing(pathlib.Path(out_dir), ctx.progress)
     try:
         truth_counts = _build(ctx, landing)
+        varied = identity_variations_.plant(landing.stage, identity_variations or [], seed)
         manifest = {
             "scale": scale,
             "seed": seed,
@@ -85,6 +89,8 @@ def generate(
             "truth": truth_counts,
             "tables": {k: v["rows"] for k, v in sorted(landing.stats.items())},
         }
+        if varied:
+            manifest["identity_variations"] = varied
         path = landing.folder("_truth") / "manifest.json"
         path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         landing.commit()

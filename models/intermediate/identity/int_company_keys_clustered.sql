@@ -15,8 +15,8 @@
 -- Incremental (the nightly): the keys walked again (int_company_key_ids) replace theirs; a
 -- walked key that no record names any more (records 0) comes as a departure marker
 -- (customer_id null) that removes its row. Rows carry the newest raw load when walked
--- (key rows built from later loads are the next walk's) and their fuzzy edge (so the next
--- nightly sees which edges changed).
+-- (key rows built from later loads are the next walk's), their fuzzy edge and whether
+-- they were dropped (so the next nightly sees which edges changed).
 with key_ids as (
     select * from {{ ref('int_company_key_ids') }}
 ),
@@ -27,6 +27,10 @@ components as (
 
 fuzzy as (
     select * from {{ ref('int_company_names_fuzzy_matched') }}
+),
+
+dropped as (
+    select * from {{ ref('int_company_keys_dropped') }}
 ),
 
 clustered as (
@@ -40,9 +44,11 @@ final as (
         clustered.anchor_key,
         clustered.records,
         fuzzy.to_key as fuzzy_match_key,
+        dropped.company_key is not null as is_dropped,
         {{ newest_load_id() }} as _built_through_load_id
     from clustered
     left join fuzzy on clustered.company_key = fuzzy.from_key
+    left join dropped on clustered.company_key = dropped.company_key
 )
 
 select * from final

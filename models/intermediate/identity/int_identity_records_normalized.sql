@@ -45,8 +45,8 @@ nps_responses as (
     select * from {{ ref('stg_success__nps_responses') }}
 ),
 
-personal_domains as (
-    select domain from {{ ref('personal_email_domains') }}
+non_company_domains as (
+    select domain, kind from {{ ref('non_company_domains') }}
 ),
 
 records as (
@@ -118,6 +118,26 @@ records_to_build as (
 ),
 {%- endif %}
 
+-- the bare address and the website's host first, once each: the domains and the
+-- normalised address below read them as columns, not as repeated regular expressions
+parsed as (
+    select
+        *,
+        {{ bare_email('email') }} as email_address,
+        {{ website_host('website') }} as website_host
+    from records_to_build
+),
+
+domains as (
+    select
+        *,
+        {{ registrable_domain('email_host') }} as email_domain,
+        {{ registrable_domain('website_host') }} as website_domain
+    from (
+        select *, regexp_extract(email_address, '@(.+)$', 1) as email_host from parsed
+    ) as with_hosts
+),
+
 normalized as (
     select
         source_system,
@@ -127,16 +147,16 @@ normalized as (
         recorded_at,
         account_id,
         lead_id,
-        {{ is_role_email('email') }} as is_role_email,
+        {{ is_role_address('email_address') }} as is_role_email,
         email is not null and not {{ is_valid_email('email') }} as has_invalid_email,
-        {{ normalized_email('email') }} as email_normalized,
-        {{ email_domain('email') }} as email_domain,
-        {{ website_domain('website') }} as website_domain,
+        {{ address_at_domain('email_address', 'email_domain') }} as email_normalized,
+        email_domain,
+        website_domain,
         {{ normalized_company_name('company_name') }} as company_name_normalized,
         upper(trim(country_code)) as country_code,
         {{ normalized_person_name('first_name') }} as first_name_normalized,
         {{ normalized_person_name('last_name') }} as last_name_normalized
-    from records_to_build
+    from domains
 ),
 
 final as (
@@ -150,21 +170,36 @@ final as (
         normalized.lead_id,
         normalized.is_role_email,
         normalized.has_invalid_email,
-        -- a role address (billing@acme.io) names the company, never a person
-        case when not normalized.is_role_email then normalized.email_normalized end
-            as person_email,
-        -- a free-mail domain (gmail.com) says nothing about the company
-        case when personal.domain is null then normalized.email_domain end
-            as company_email_domain,
-        normalized.website_domain,
+        -- a role address (billing@acme.io) names the company, never a person; a placeholder
+        -- (none@noemail.com) nobody
+        case
+            when not normalized.is_role_email
+                and email_kind.kind is distinct from 'placeholder'
+                then normalized.email_normalized
+        end as person_email,
+        -- a free-mail domain (gmail.com, or one mistyped: gmial.com), a social, link
+        -- shortener or site-builder host, or a placeholder says nothing about the company,
+        -- in an e-mail as in a website
+        case
+            when email_kind.domain is not null then null
+            when {{ is_free_mail_typo('normalized.email_domain') }} then null
+            else normalized.email_domain
+        end as company_email_domain,
+        case
+            when website_kind.domain is not null then null
+            when {{ is_free_mail_typo('normalized.website_domain') }} then null
+            else normalized.website_domain
+        end as website_domain,
         normalized.company_name_normalized,
         normalized.country_code,
         normalized.first_name_normalized,
         normalized.last_name_normalized,
         {{ newest_load_id() }} as _built_through_load_id
     from normalized
-    left join personal_domains as personal
-        on normalized.email_domain = personal.domain
+    left join non_company_domains as email_kind
+        on normalized.email_domain = email_kind.domain
+    left join non_company_domains as website_kind
+        on normalized.website_domain = website_kind.domain
 )
 
 select * from final

@@ -51,6 +51,36 @@ records as (
 ),
 {%- endif %}
 
+-- a record's person name: its own, or else the one its address spells (ava.carter12@...
+-- -> ava, carter: tickets, survey answers and billing customers carry no name fields),
+-- within its resolved company. The name key takes the two parts in either order, so a
+-- swapped first and last name is the same person.
+{%- set local_part = regex_replace_all(
+    "split_part(records.person_email, '@', 1)", "'[0-9]+'", "''"
+) %}
+{%- set nameless = 'records.first_name_normalized is null and records.last_name_normalized is null' %}
+named as (
+    select
+        records.source_system, records.source_table, records.source_record_id,
+        records._built_through_load_id,
+        companies.customer_id,
+        coalesce(
+            records.first_name_normalized,
+            case when {{ nameless }} then
+                nullif(regexp_extract({{ local_part }}, '^([a-z]{2,})[._-]([a-z]{2,})$', 1), '')
+            end
+        ) as first_name,
+        coalesce(
+            records.last_name_normalized,
+            case when {{ nameless }} then
+                nullif(regexp_extract({{ local_part }}, '^([a-z]{2,})[._-]([a-z]{2,})$', 2), '')
+            end
+        ) as last_name
+    from records
+    inner join {{ companies }} as companies
+        using (source_system, source_table, source_record_id)
+),
+
 keyed as (
     select
         source_system, source_table, source_record_id,
@@ -66,15 +96,12 @@ keyed as (
     where lead_id is not null and source_table in ('leads', 'contacts')
     union all
     select
-        records.source_system, records.source_table, records.source_record_id,
-        'name:' || records.first_name_normalized || '|' || records.last_name_normalized
-            || '|' || companies.customer_id,
-        'name_and_company', 3, records._built_through_load_id
-    from records
-    inner join {{ companies }} as companies
-        using (source_system, source_table, source_record_id)
-    where records.first_name_normalized is not null
-        and records.last_name_normalized is not null
+        source_system, source_table, source_record_id,
+        'name:' || least(first_name, last_name) || '|' || greatest(first_name, last_name)
+            || '|' || customer_id,
+        'name_and_company', 3, _built_through_load_id
+    from named
+    where first_name is not null and last_name is not null
 ),
 
 -- how far the build read: the record, and the company clusters its name key names (a

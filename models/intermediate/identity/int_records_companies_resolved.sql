@@ -1,6 +1,8 @@
 -- Each evidence record's company: the customer_id of its keys, and the strongest rule that
 -- tied it to another record of the same company ('own_record' when nothing else shares
--- any of its keys: a company known from this record alone).
+-- any of its keys: a company known from this record alone). A dropped key
+-- (int_company_keys_dropped) is no evidence: a record whose keys are all dropped is a
+-- company of its own, with an id from its own record.
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
@@ -31,8 +33,15 @@ fuzzy as (
 record_keys as (
     select
         keys_to_resolve.*,
-        clusters.customer_id,
-        clusters.records > 1 as is_shared,
+        clusters.is_dropped,
+        case
+            when clusters.is_dropped
+                then 'cus_' || left(md5(
+                    'record:' || source_system || '|' || source_table || '|' || source_record_id
+                ), 16)
+            else clusters.customer_id
+        end as customer_id,
+        clusters.records > 1 and not clusters.is_dropped as is_shared,
         fuzzy.match_rule as fuzzy_rule
     from keys_to_resolve
     inner join clusters using (company_key)
@@ -44,7 +53,8 @@ final as (
         source_system,
         source_table,
         source_record_id,
-        any_value(customer_id) as customer_id,
+        -- a kept key's company (false sorts first), else the record's own
+        min_by(customer_id, is_dropped) as customer_id,
         coalesce(
             min_by(match_rule, rule_rank) filter (where is_shared),
             any_value(fuzzy_rule),

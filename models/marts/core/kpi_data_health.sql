@@ -12,9 +12,14 @@
 --                           survey answers whose company has neither a CRM account nor a
 --                           billing customer; other records with no customer at all
 --   test_records_excluded   internal/test records left out of every KPI
--- full_refresh=false: the history survives a full refresh (dbt --full-refresh)
+--   junk_key_records        records whose website, e-mail domain or company name is a key
+--                           identity resolution dropped as no evidence (a website or domain
+--                           typed for many companies: int_company_keys_dropped)
+-- full_refresh=false: the history survives a full refresh (dbt --full-refresh); a column
+-- added later is appended, null in the snapshots before it
 {{ config(
     materialized='incremental',
+    on_schema_change='append_new_columns',
     unique_key=['snapshot_date', 'source_system', 'source_table'],
     incremental_strategy=replace_snapshot_strategy(),
     partition_by=replace_snapshot_partition('snapshot_date'),
@@ -28,6 +33,13 @@ with records as (
 
 as_of as (
     select * from {{ ref('int_as_of_date') }}
+),
+
+-- the records naming a key dropped as no evidence
+junk_key_records as (
+    select distinct source_system, source_table, source_record_id
+    from {{ ref('int_company_keys_extracted') }}
+    where company_key in (select company_key from {{ ref('int_company_keys_dropped') }})
 ),
 
 -- whether each company holds a CRM account or a billing customer (a company with neither
@@ -55,6 +67,7 @@ scored as (
             when records.source_table = 'accounts' then crosswalk.customer_id
         end as resolved_id,
         records.has_invalid_email as is_invalid_email,
+        junk_key_records.source_record_id is not null as names_junk_key,
         case
             when records.is_internal then false
             when records.source_table = 'customers' then not coalesce(company_holds.has_account, false)
@@ -66,6 +79,10 @@ scored as (
     inner join {{ ref('identity_crosswalk') }} as crosswalk
         using (source_system, source_table, source_record_id)
     left join company_holds on crosswalk.customer_id = company_holds.customer_id
+    left join junk_key_records
+        on records.source_system = junk_key_records.source_system
+        and records.source_table = junk_key_records.source_table
+        and records.source_record_id = junk_key_records.source_record_id
 ),
 
 final as (
@@ -81,7 +98,8 @@ final as (
         end as duplicate_rate,
         count(*) filter (where scored.is_invalid_email) as invalid_emails,
         count(*) filter (where scored.is_unlinked) as unlinked_records,
-        count(*) filter (where scored.is_internal) as test_records_excluded
+        count(*) filter (where scored.is_internal) as test_records_excluded,
+        count(*) filter (where scored.names_junk_key) as junk_key_records
     from scored
     cross join as_of
     group by as_of.as_of_date, scored.source_system, scored.source_table
