@@ -174,7 +174,7 @@ final as (
         -- (none@noemail.com) nobody
         case
             when not normalized.is_role_email
-                and email_kind.kind is distinct from 'placeholder'
+                and coalesce(email_kind.kind, '') != 'placeholder'
                 then normalized.email_normalized
         end as person_email,
         -- a free-mail domain (gmail.com, or one mistyped: gmial.com), a social, link
