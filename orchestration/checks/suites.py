@@ -332,6 +332,7 @@ MART_SUITES: dict[tuple[str, ...], Suite] = {
         schema="marts",
         table="identity_largest_customers",
         expectations=[
+            expect("ExpectTableRowCountToBeBetween", min_value=1),
             no_rows(
                 "no customer chains CRM accounts of many different names",
                 "is_implausible",

@@ -58,12 +58,16 @@ customers as (
     group by records.customer_id
 ),
 
-largest as (
+ranked as (
     select
         *,
         row_number() over (order by crm_accounts desc, records desc, customer_id) as size_rank
     from customers
-    qualify size_rank <= 20
+),
+
+largest as (
+    select * from ranked
+    where size_rank <= 20
 ),
 
 -- within each of them, the key (not an account id) whose records carry the most distinct
@@ -85,7 +89,7 @@ key_reach as (
 chaining_keys as (
     select
         customer_id,
-        arg_max(company_key, key_accounts * 1000000 + key_records) as chaining_key,
+        max_by(company_key, key_accounts * 1000000 + key_records) as chaining_key,
         max(key_accounts) as chaining_key_accounts
     from key_reach
     group by customer_id
@@ -95,7 +99,7 @@ last_publish as (
     {%- if published %}
     select max(records) as published_largest_records from {{ published }}
     {%- else %}
-    select null::bigint as published_largest_records
+    select cast(null as bigint) as published_largest_records
     {%- endif %}
 ),
 
