@@ -86,13 +86,25 @@ key_reach as (
     group by records.customer_id, keys.company_key
 ),
 
+-- ties broken by the key itself, so a rebuild names the same key
+chaining_ranked as (
+    select
+        customer_id,
+        company_key,
+        key_accounts,
+        row_number() over (
+            partition by customer_id order by key_accounts desc, key_records desc, company_key
+        ) as key_rank
+    from key_reach
+),
+
 chaining_keys as (
     select
         customer_id,
-        max_by(company_key, key_accounts * 1000000 + key_records) as chaining_key,
-        max(key_accounts) as chaining_key_accounts
-    from key_reach
-    group by customer_id
+        company_key as chaining_key,
+        key_accounts as chaining_key_accounts
+    from chaining_ranked
+    where key_rank = 1
 ),
 
 last_publish as (
