@@ -3,6 +3,7 @@ models, so a KPI that agrees with it was computed two ways."""
 
 from __future__ import annotations
 
+from itertools import combinations
 from pathlib import Path
 
 import pandas as pd
@@ -108,3 +109,37 @@ def month_end_mrr_by_billing_customer(landing: Path, months: list[pd.Timestamp])
         by_customer = state.groupby("billing_customer_id")["mrr_usd"].sum()
         rows += [(month, billing, mrr) for billing, mrr in by_customer.items()]
     return pd.DataFrame(rows, columns=["month", "billing_customer_id", "mrr_usd"])
+
+
+def truth_beside_crosswalk(truth_csv: Path, crosswalk_rows: list[tuple]) -> pd.DataFrame:
+    """The generator's true person and company of every identity record (internal records
+    left out) beside the crosswalk's person_id and customer_id; `record` names the record.
+    crosswalk_rows: (source_system, source_table, source_record_id, person_id, customer_id)."""
+    truth = pd.read_csv(truth_csv, dtype=str, keep_default_na=False)
+    truth = truth[truth["true_company_id"] != "internal"]
+    key = ["source_system", "source_table", "source_record_id"]
+    crosswalk = pd.DataFrame(crosswalk_rows, columns=[*key, "person_id", "customer_id"])
+    merged = truth.merge(crosswalk, on=key, how="left")
+    merged["record"] = merged["source_table"] + ":" + merged["source_record_id"]
+    return merged
+
+
+CROSSWALK_IDS = (
+    "select source_system, source_table, source_record_id, person_id, customer_id "
+    "from marts.identity_crosswalk"
+)
+
+
+def pair_counts(rows: pd.DataFrame, true_col: str, predicted_col: str) -> tuple[int, int, int]:
+    """(true, predicted, correct) pairs of records in one cluster, counted pair by pair; a
+    record without a predicted id is a cluster of its own."""
+
+    def pairs(labels: pd.Series) -> set[tuple[str, str]]:
+        clusters: dict[str, list[str]] = {}
+        for record, label in zip(rows["record"], labels, strict=True):
+            clusters.setdefault(label, []).append(record)
+        return {pair for members in clusters.values() for pair in combinations(sorted(members), 2)}
+
+    predicted = rows[predicted_col].where(rows[predicted_col].notna(), "own:" + rows["record"])
+    true_pairs, predicted_pairs = pairs(rows[true_col]), pairs(predicted)
+    return len(true_pairs), len(predicted_pairs), len(true_pairs & predicted_pairs)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from itertools import combinations
 from pathlib import Path
 
 import duckdb
@@ -16,7 +15,12 @@ import pytest
 from revops.identity_report import score_identities
 
 from .conftest import run_dbt
-from .recompute import month_end_mrr_by_billing_customer
+from .recompute import (
+    CROSSWALK_IDS,
+    month_end_mrr_by_billing_customer,
+    pair_counts,
+    truth_beside_crosswalk,
+)
 
 NORMALISER_CASES = [
     # (macro call, input, expected)
@@ -79,13 +83,6 @@ def test_normalisers_give_the_documented_results_through_realrun_dbt(tmp_path: P
         assert rows[i] == want, (macro, value)
 
 
-def _pairs(labels: dict[str, str]) -> set[tuple[str, str]]:
-    clusters: dict[str, list[str]] = {}
-    for record, label in labels.items():
-        clusters.setdefault(label, []).append(record)
-    return {pair for members in clusters.values() for pair in combinations(sorted(members), 2)}
-
-
 def test_identity_resolution_finds_the_planted_people_and_companies(xs_published):
     ws, result = xs_published
     assert result.success
@@ -93,31 +90,17 @@ def test_identity_resolution_finds_the_planted_people_and_companies(xs_published
     scores = {s.entity: s for s in score_identities(truth_csv, ws.serving)}
 
     # the same scores, computed pair by pair in Python from the two files
-    truth = pd.read_csv(truth_csv, dtype=str, keep_default_na=False)
-    truth = truth[truth["true_company_id"] != "internal"]
-    crosswalk = pd.DataFrame(
-        ws.query(
-            "select source_system, source_table, source_record_id, person_id, customer_id "
-            "from marts.identity_crosswalk"
-        ),
-        columns=["source_system", "source_table", "source_record_id", "person_id", "customer_id"],
-    )
-    merged = truth.merge(
-        crosswalk, on=["source_system", "source_table", "source_record_id"], how="left"
-    )
-    merged["record"] = merged["source_table"] + ":" + merged["source_record_id"]
+    merged = truth_beside_crosswalk(truth_csv, ws.query(CROSSWALK_IDS))
     for entity, true_col, predicted_col in [
         ("person", "true_person_id", "person_id"),
         ("company", "true_company_id", "customer_id"),
     ]:
-        rows = merged[merged[true_col] != ""]
-        predicted = rows[predicted_col].where(rows[predicted_col].notna(), "own:" + rows["record"])
-        true_pairs = _pairs(dict(zip(rows["record"], rows[true_col], strict=True)))
-        predicted_pairs = _pairs(dict(zip(rows["record"], predicted, strict=True)))
+        rows = merged[merged[true_col] != ""].reset_index(drop=True)
+        true_pairs, predicted_pairs, correct_pairs = pair_counts(rows, true_col, predicted_col)
         score = scores[entity]
-        assert score.true_pairs == len(true_pairs) > 0, entity
-        assert score.predicted_pairs == len(predicted_pairs), entity
-        assert score.correct_pairs == len(true_pairs & predicted_pairs), entity
+        assert score.true_pairs == true_pairs > 0, entity
+        assert score.predicted_pairs == predicted_pairs, entity
+        assert score.correct_pairs == correct_pairs, entity
         # the targets (measured at scale s too: see the README)
         assert score.precision >= 0.99, entity
         assert score.recall >= 0.97, entity

@@ -7,7 +7,6 @@ unrelated companies."""
 from __future__ import annotations
 
 import shutil
-from itertools import combinations
 from pathlib import Path
 
 import duckdb
@@ -19,6 +18,7 @@ from revops.generator.identity_variations import FAMILIES, parse_families
 from revops.identity_report import score_identities
 
 from .conftest import make_workspace, run_dbt, run_full_refresh
+from .recompute import CROSSWALK_IDS, pair_counts, truth_beside_crosswalk
 
 # The issue's targets, for every family and all together (docs/identity.md).
 PRECISION, RECALL = 0.99, 0.97
@@ -71,45 +71,17 @@ def test_variations_are_planted_deterministically_and_leave_the_truth(tmp_path: 
         parse_families("email_formats,emails")
 
 
-def _pair_counts(rows: pd.DataFrame, true_col: str, predicted_col: str) -> tuple[int, int, int]:
-    """(true, predicted, correct) record pairs, counted pair by pair."""
-
-    def pairs(labels: pd.Series) -> set[tuple[str, str]]:
-        clusters = labels.groupby(labels).groups
-        return {
-            pair
-            for members in clusters.values()
-            for pair in combinations(sorted(rows.loc[members, "record"]), 2)
-        }
-
-    predicted = rows[predicted_col].where(rows[predicted_col].notna(), "own:" + rows["record"])
-    true_pairs, predicted_pairs = pairs(rows[true_col]), pairs(predicted)
-    return len(true_pairs), len(predicted_pairs), len(true_pairs & predicted_pairs)
-
-
 def test_every_family_and_all_together_meet_the_targets(xs_varied):
     ws, result = xs_varied
     assert result.success
     truth_csv = ws.landing / "_truth" / "identities.csv"
-    truth = pd.read_csv(truth_csv, dtype=str, keep_default_na=False)
-    truth = truth[truth["true_company_id"] != "internal"]
+    merged = truth_beside_crosswalk(truth_csv, ws.query(CROSSWALK_IDS))
     planted = pd.read_csv(ws.landing / "_truth" / "identity_variations.csv", dtype=str)
     family_of_company = (
-        planted.merge(truth, on=["source_system", "source_table", "source_record_id"])
+        planted.merge(merged, on=["source_system", "source_table", "source_record_id"])
         .groupby("true_company_id")["family"]
         .first()
     )
-    crosswalk = pd.DataFrame(
-        ws.query(
-            "select source_system, source_table, source_record_id, person_id, customer_id "
-            "from marts.identity_crosswalk"
-        ),
-        columns=["source_system", "source_table", "source_record_id", "person_id", "customer_id"],
-    )
-    merged = truth.merge(
-        crosswalk, on=["source_system", "source_table", "source_record_id"], how="left"
-    )
-    merged["record"] = merged["source_table"] + ":" + merged["source_record_id"]
     merged["family"] = merged["true_company_id"].map(family_of_company)
     assert set(merged["family"].dropna()) == set(FAMILIES)
 
@@ -125,7 +97,7 @@ def test_every_family_and_all_together_meet_the_targets(xs_varied):
             # the report's SQL against the pairs counted here, one by one
             entity_rows = rows[rows[true_col] != ""].reset_index(drop=True)
             assert (score.true_pairs, score.predicted_pairs, score.correct_pairs) == (
-                _pair_counts(entity_rows, true_col, predicted_col)
+                pair_counts(entity_rows, true_col, predicted_col)
             ), (family, entity)
             floor = RECALL_FLOORS.get((family, entity), RECALL)
             if score.precision < PRECISION or score.recall < floor:

@@ -36,29 +36,42 @@ def _subject(row: dict) -> str:
     return f"Revenue leakage: {kind} ({row.get('source_table')} {row.get('source_record_id')})"
 
 
-def _salesforce_upsell(change: Change, record_id: str) -> dict:
-    row = change.row
-    return {
-        "Id": record_id,
-        "RevOps_Upsell_Candidate__c": _flag(change),
-        "RevOps_Upsell_Rank__c": _kept(change, row.get("rank")),
-        "RevOps_Recommended_Plan__c": _kept(change, row.get("recommended_plan_id")),
-        "RevOps_Seat_Utilisation__c": _kept(change, row.get("seat_utilisation")),
-        "RevOps_MRR_USD__c": _kept(change, row.get("mrr_usd")),
-    }
+CRMS = ("salesforce", "hubspot")
+# The CRM record's id column, and the fields the upsell and churn-risk lists set on it:
+# playbook column (None: the list's membership flag) -> (Salesforce field, HubSpot property).
+RECORD_ID = {"salesforce": "Id", "hubspot": "Record ID"}
+RECORD_FIELDS: dict[str, dict[str | None, tuple[str, str]]] = {
+    "upsell_candidates": {
+        None: ("RevOps_Upsell_Candidate__c", "revops_upsell_candidate"),
+        "rank": ("RevOps_Upsell_Rank__c", "revops_upsell_rank"),
+        "recommended_plan_id": ("RevOps_Recommended_Plan__c", "revops_recommended_plan"),
+        "seat_utilisation": ("RevOps_Seat_Utilisation__c", "revops_seat_utilisation"),
+        "mrr_usd": ("RevOps_MRR_USD__c", "revops_mrr_usd"),
+    },
+    "churn_risk": {
+        "risk_score": ("RevOps_Churn_Risk_Score__c", "revops_churn_risk_score"),
+        "risk_band": ("RevOps_Churn_Risk_Band__c", "revops_churn_risk_band"),
+        "usage_trend": ("RevOps_Usage_Trend__c", "revops_usage_trend"),
+        "tickets_90d": ("RevOps_Tickets_90d__c", "revops_tickets_90d"),
+        "latest_nps_band": ("RevOps_Latest_NPS_Band__c", "revops_latest_nps_band"),
+        "past_due_invoices": ("RevOps_Past_Due_Invoices__c", "revops_past_due_invoices"),
+    },
+}
 
 
-def _salesforce_churn(change: Change, record_id: str) -> dict:
-    row = change.row
-    return {
-        "Id": record_id,
-        "RevOps_Churn_Risk_Score__c": _kept(change, row.get("risk_score")),
-        "RevOps_Churn_Risk_Band__c": _kept(change, row.get("risk_band")),
-        "RevOps_Usage_Trend__c": _kept(change, row.get("usage_trend")),
-        "RevOps_Tickets_90d__c": _kept(change, row.get("tickets_90d")),
-        "RevOps_Latest_NPS_Band__c": _kept(change, row.get("latest_nps_band")),
-        "RevOps_Past_Due_Invoices__c": _kept(change, row.get("past_due_invoices")),
-    }
+def _record_update(crm: str, list_name: str) -> Callable[[Change, str], dict]:
+    """The row that sets (or, for a removed record, clears) a list's fields on a record."""
+    fields = RECORD_FIELDS[list_name]
+    position = CRMS.index(crm)
+
+    def build(change: Change, record_id: str) -> dict:
+        row = {RECORD_ID[crm]: record_id}
+        for column, names in fields.items():
+            value = _flag(change) if column is None else _kept(change, change.row.get(column))
+            row[names[position]] = value
+        return row
+
+    return build
 
 
 def _salesforce_leakage(change: Change, record_id: str) -> dict:
@@ -70,31 +83,6 @@ def _salesforce_leakage(change: Change, record_id: str) -> dict:
         "ActivityDate": row.get("detected_on"),
         "Status": "Completed" if change.change == REMOVED else "Not Started",
         "RevOps_Amount_At_Risk_USD__c": row.get("amount_at_risk_usd"),
-    }
-
-
-def _hubspot_upsell(change: Change, record_id: str) -> dict:
-    row = change.row
-    return {
-        "Record ID": record_id,
-        "revops_upsell_candidate": _flag(change),
-        "revops_upsell_rank": _kept(change, row.get("rank")),
-        "revops_recommended_plan": _kept(change, row.get("recommended_plan_id")),
-        "revops_seat_utilisation": _kept(change, row.get("seat_utilisation")),
-        "revops_mrr_usd": _kept(change, row.get("mrr_usd")),
-    }
-
-
-def _hubspot_churn(change: Change, record_id: str) -> dict:
-    row = change.row
-    return {
-        "Record ID": record_id,
-        "revops_churn_risk_score": _kept(change, row.get("risk_score")),
-        "revops_churn_risk_band": _kept(change, row.get("risk_band")),
-        "revops_usage_trend": _kept(change, row.get("usage_trend")),
-        "revops_tickets_90d": _kept(change, row.get("tickets_90d")),
-        "revops_latest_nps_band": _kept(change, row.get("latest_nps_band")),
-        "revops_past_due_invoices": _kept(change, row.get("past_due_invoices")),
     }
 
 
@@ -127,16 +115,14 @@ LAYOUTS: dict[str, tuple[Callable, dict[str, Callable]]] = {
     "salesforce": (
         _salesforce_records,
         {
-            "upsell_candidates": _salesforce_upsell,
-            "churn_risk": _salesforce_churn,
+            **{name: _record_update("salesforce", name) for name in RECORD_FIELDS},
             "revenue_leakage": _salesforce_leakage,
         },
     ),
     "hubspot": (
         _hubspot_records,
         {
-            "upsell_candidates": _hubspot_upsell,
-            "churn_risk": _hubspot_churn,
+            **{name: _record_update("hubspot", name) for name in RECORD_FIELDS},
             "revenue_leakage": _hubspot_leakage,
         },
     ),

@@ -65,8 +65,12 @@ people_needed as (
     union
     select person_keys.person_id
     from {{ ref('int_person_keys_clustered') }} as person_keys
-    inner join touchpoints
-        on person_keys.person_key = 'email:' || {{ normalized_email('touchpoints.email') }}
+    -- the key computed before the join: a join on the whole normaliser expression was
+    -- planned as a nested loop (minutes at scale xs)
+    inner join (
+        select 'email:' || {{ normalized_email('email') }} as person_key from touchpoints
+    ) as touchpoint_keys
+        on person_keys.person_key = touchpoint_keys.person_key
 ),
 
 person_evidence as (
@@ -207,7 +211,8 @@ children as (
 touchpoints_by_email as (
     select
         touchpoints.touchpoint_id,
-        touchpoints.email
+        touchpoints.email,
+        'email:' || {{ normalized_email('touchpoints.email') }} as person_key
     from touchpoints
     left join lead_records on touchpoints.lead_id = lead_records.source_record_id
     where lead_records.source_record_id is null
@@ -221,7 +226,7 @@ touchpoint_people as (
     -- every touchpoint by e-mail, the keys on the probe side (keep_join_build_sides)
     from person_keys
     right join touchpoints_by_email
-        on person_keys.person_key = 'email:' || {{ normalized_email('touchpoints_by_email.email') }}
+        on person_keys.person_key = touchpoints_by_email.person_key
 ),
 
 touchpoints_resolved as (
