@@ -4,6 +4,9 @@ says a partial landing leaves null or partial."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from revops import cli
@@ -82,3 +85,23 @@ def test_land_prints_the_kpis_it_leaves_null(tmp_path, capsys):
     assert "playbook_churn_risk: " in printed and "usage_trend" in printed
     assert cli.main(["lineage"]) == 0
     assert "| `key_events` | feeds nothing | |" in capsys.readouterr().out
+
+
+def test_no_staging_model_reads_another_staging_model():
+    """Staging renames, casts and dedupes one source table; a lookup several staging models
+    join (fx rates) is a base model, so the staging layer has no chains."""
+    from orchestration.project import ensure_manifest
+
+    nodes = json.loads(Path(ensure_manifest()).read_text())["nodes"]
+    chained = {
+        node["name"]: parents
+        for node in nodes.values()
+        if node["resource_type"] == "model"
+        and node["name"].startswith("stg_")
+        and (
+            parents := [
+                p for p in node["depends_on"]["nodes"] if p.split(".")[-1].startswith("stg_")
+            ]
+        )
+    }
+    assert not chained, chained

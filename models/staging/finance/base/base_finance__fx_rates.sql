@@ -1,5 +1,6 @@
 -- Rates ready for an as-of lookup (macro join_usd_rate): each currency's first rate
 -- is carried back to 1900-01-01, as kpi_definitions.md asks for dates before it, and USD is 1.
+-- A base model: the staging models that convert to USD join it.
 with rates as (
     {{ newest_row_wins(source('finance', 'fx_rates'), ['rate_date', 'currency']) }}
 ),
