@@ -7,7 +7,9 @@ loaders read and validate exactly these columns; dbt sources are generated from 
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
 MONEY = "decimal(18,2)"
 TS = "timestamp"  # UTC instant; landed text is ISO-8601 with an offset
@@ -16,20 +18,25 @@ TEXT = "varchar"
 INT = "bigint"
 BOOL = "boolean"
 
-CHANNELS = (
-    "paid_search",
-    "paid_social",
-    "organic_search",
-    "email",
-    "webinar",
-    "events",
-    "referral",
-    "direct",
-    "partner",
-)
+# Channels and stages are defined once, as dbt seeds: the models join them, this module,
+# the landing checks and the generator read them here.
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def _seed_rows(name: str) -> list[dict[str, str]]:
+    with open(SEEDS_DIR / f"{name}.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+CHANNELS = tuple(row["channel"] for row in _seed_rows("marketing_channels"))
 CURRENCIES = ("USD", "EUR", "GBP")
-STAGES = ("prospecting", "discovery", "solution", "proposal", "negotiation")
-CLOSED_STAGES = ("closed_won", "closed_lost")
+_STAGE_ROWS = _seed_rows("opportunity_stages")
+STAGES = tuple(  # the open stages, in pipeline order
+    row["stage_name"]
+    for row in sorted(_STAGE_ROWS, key=lambda r: int(r["stage_order"] or 0))
+    if row["is_open"] == "true"
+)
+CLOSED_STAGES = tuple(row["stage_name"] for row in _STAGE_ROWS if row["is_open"] != "true")
 TOUCH_TYPES = (
     "ad_click",
     "email_click",

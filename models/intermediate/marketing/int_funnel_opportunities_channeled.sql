@@ -34,6 +34,10 @@ billing_customers as (
     select * from {{ ref('stg_finance__customers') }}
 ),
 
+contract_channels as (
+    select * from {{ ref('marketing_channels') }}
+),
+
 new_business as (
     select opportunities.*
     from opportunities
@@ -132,10 +136,7 @@ channeled as (
         customer_funnel.channel as customer_first_lead_channel,
         customer_funnel.person_id as customer_first_lead_person_id,
         customer_acquisition_channels.channel as customer_acquisition_channel,
-        case
-            when new_business.lead_source in {{ contract_channels() }}
-                then new_business.lead_source
-        end as lead_source_channel
+        contract_channels.channel as lead_source_channel
     from new_business
     left join opportunity_customers using (opportunity_id)
     left join contact_people
@@ -148,6 +149,7 @@ channeled as (
         on customer_first_lead_people.person_id = customer_funnel.person_id
     left join customer_acquisition_channels
         on opportunity_customers.customer_id = customer_acquisition_channels.customer_id
+    left join contract_channels on new_business.lead_source = contract_channels.channel
 ),
 
 final as (

@@ -22,7 +22,7 @@ as_of as (
 ),
 
 stages as (
-    {{ opportunity_stages() }}
+    select * from {{ ref('opportunity_stages') }}
 ),
 
 closed as (

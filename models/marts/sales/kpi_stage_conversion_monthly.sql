@@ -17,7 +17,7 @@ as_of as (
 
 stages as (
     select stage_name, stage_order
-    from ({{ opportunity_stages() }}) as all_stages
+    from {{ ref('opportunity_stages') }}
     where is_open
 ),
 
