@@ -58,6 +58,12 @@ touchpoints as (
     {{ crosswalk_records_of(ref('stg_marketing__touchpoints'), 'touchpoints', 'touchpoint_id') }}
 ),
 
+-- the e-mail person keys of the touchpoints built, computed before the join: a join on the
+-- whole normaliser expression was planned as a nested loop (minutes at scale xs)
+touchpoint_keys as (
+    select 'email:' || {{ normalized_email('email') }} as person_key from touchpoints
+),
+
 -- the people whose company person_company ranks: those of the records built (the person
 -- keys by relation: DuckDB would materialise a CTE read twice in full)
 people_needed as (
@@ -65,12 +71,7 @@ people_needed as (
     union
     select person_keys.person_id
     from {{ ref('int_person_keys_clustered') }} as person_keys
-    -- the key computed before the join: a join on the whole normaliser expression was
-    -- planned as a nested loop (minutes at scale xs)
-    inner join (
-        select 'email:' || {{ normalized_email('email') }} as person_key from touchpoints
-    ) as touchpoint_keys
-        on person_keys.person_key = touchpoint_keys.person_key
+    inner join touchpoint_keys on person_keys.person_key = touchpoint_keys.person_key
 ),
 
 person_evidence as (
