@@ -28,7 +28,9 @@ def sf_new_id(prefix: str, key: str) -> str:
     characters of its md5, some upper-cased, so the same key always gives the same id."""
     digest = hashlib.md5(key.encode()).hexdigest()
     case = hashlib.md5((key + "case").encode()).hexdigest()
-    body = "".join(c.upper() if flip >= "8" else c for c, flip in zip(digest[:12], case))
+    body = "".join(
+        c.upper() if flip >= "8" else c for c, flip in zip(digest[:12], case[:12], strict=True)
+    )
     return sf_id18(prefix + body)
 
 
