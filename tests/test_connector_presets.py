@@ -329,7 +329,7 @@ def test_a_missing_column_names_the_preset_table_column_and_line(tmp_path):
         for n, text in enumerate(preset_path("salesforce").read_text().splitlines(), 1)
         if "table: opportunity" in text and "history" not in text
     )
-    assert message.startswith(f"preset salesforce (") and f"line {line}:" in message
+    assert message.startswith("preset salesforce (") and f"line {line}:" in message
     assert "connector table 'opportunity'" in message and "stage_name" in message
     assert not (tmp_path / "landing" / "sales").exists()
 
