@@ -444,3 +444,14 @@ def test_kpi_marts_equal_the_contract_layout_build(xs_published, xs_connectors):
         if a or b:
             differences[mart] = (rows, a, b, sample)
     assert differences == {}
+
+
+def test_a_stage_label_the_preset_does_not_know_fails_naming_it(tmp_path):
+    source = tmp_path / "salesforce"
+    shutil.copytree(SAMPLES / "salesforce", source)
+    path = source / "opportunity.csv"
+    path.write_text(path.read_text().replace("Closed Won", "Won - Signed"))
+    with pytest.raises(MappingError) as error:
+        land(preset_path("salesforce"), tmp_path / "landing", source)
+    assert "column 'stage_name' of sales/opportunities" in str(error.value)
+    assert "'Won - Signed'" in str(error.value)
