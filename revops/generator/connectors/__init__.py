@@ -32,8 +32,8 @@ from pathlib import Path
 
 import duckdb
 
-from revops.contract import TABLES
-from revops.loading import load_table
+from revops.contract import TABLES, Table
+from revops.loading import landing_files, load_table, scan
 
 TOOLS = ("salesforce", "hubspot", "stripe", "zendesk")
 ID_MAP = "id_map.csv"
@@ -112,6 +112,55 @@ def write_connector_layout(landing: Path, out: Path) -> list[str]:
         con.close()
 
 
+# References to another table beside the contract's declared ones (which the loaders check).
+OTHER_REFERENCES = {
+    "success/nps_responses": {"account_id": "sales/accounts"},
+    "finance/customers": {"crm_account_id": "sales/accounts"},
+    "sales/forecast_submissions": {"owner_user_id": "sales/users"},
+    "marketing/ad_spend": {"campaign_id": "marketing/campaigns"},
+}
+
+
+def _copy_with_tool_ids(
+    landing: Path, contract: Path, table: Table, covered: set[str], id_map: Path
+) -> None:
+    """Copy a contract-layout table, its references to a table a tool now holds given as
+    that tool's ids (the landed files name the tool's records, not the contract's), row
+    order and file names kept."""
+    qualified = f"{table.system}/{table.name}"
+    references = {r.column: r.parent for r in table.references}
+    references |= OTHER_REFERENCES.get(qualified, {})
+    mapped = {c: parent for c, parent in references.items() if parent in covered}
+    target = contract / table.system / table.name
+    target.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"create table id_map as select * from read_csv('{id_map}', all_varchar=true)")
+        for path in landing_files(landing, table):
+            if not mapped:
+                shutil.copy2(path, target / path.name)
+                continue
+            reader = scan(path)
+            columns = [r[0] for r in con.execute(f"describe select * from {reader}").fetchall()]
+            select = ", ".join(
+                f"coalesce((select tool_id from id_map where contract_table = '{mapped[c]}' "
+                f'and contract_id = cast(f."{c}" as varchar)), f."{c}") as "{c}"'
+                if c in mapped
+                else f'f."{c}"'
+                for c in columns
+            )
+            suffix = path.suffix.lower()
+            options = {".csv": "header true", ".parquet": "format parquet"}.get(
+                suffix, "format json"
+            )
+            con.execute(
+                f"copy (select {select} from (select *, row_number() over () as _row "
+                f"from {reader}) as f order by _row) to '{target / path.name}' ({options})"
+            )
+    finally:
+        con.close()
+
+
 def generate_connectors(out: Path, **generate_args) -> dict:
     """`revops generate --layout connectors`: the company of `generate(**generate_args)` as
     connector tables under `out/<tool>/`, the rest under `out/contract/`; returns the
@@ -129,9 +178,7 @@ def generate_connectors(out: Path, **generate_args) -> dict:
         shutil.rmtree(contract, ignore_errors=True)
         for table in TABLES:
             if f"{table.system}/{table.name}" not in covered:
-                shutil.copytree(
-                    scratch / table.system / table.name, contract / table.system / table.name
-                )
+                _copy_with_tool_ids(scratch, contract, table, covered, out / ID_MAP)
         if (scratch / "_truth").is_dir():
             shutil.copytree(scratch / "_truth", contract / "_truth")
     finally:
