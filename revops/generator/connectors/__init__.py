@@ -11,7 +11,7 @@ The seam, kept small:
   `<system>_<table>` (`finance_customers`), holding the current row of each key: newest
   row wins, the rule staging applies (dbt macro `newest_row_wins`: greatest updated_at
   where the table has one, then the later file, then the later row). Values carry the
-  contract's types (timestamps as UTC timestamptz).
+  contract's types (timestamps as UTC `timestamp`).
 - Each tool is a module here (`salesforce`, `hubspot`, `stripe`, `zendesk`) with
   `write(con, out) -> None`: it reads the views and writes its tables into `out` (the
   tool's folder) as Fivetran would land them, and may append `(tool, table, tool_id,
@@ -20,7 +20,12 @@ The seam, kept small:
   `out/<tool>/`, then `out/id_map.csv` (tool record id -> contract id).
 - `generate_connectors(out, ...)` generates the contract layout in a scratch folder, writes
   the tools' layouts, and copies the contract tables no present tool fills (TOOL_TABLES)
-  into `out/contract/`, a landing folder of its own (with the generator's `_truth/`).
+  into `out/contract/`, a landing folder of its own (with the generator's `_truth/`),
+  their references to a tool's records (a ticket's account) given as the tool's ids.
+
+A writer naming another tool's record uses that tool's id from `connector_id_map` (the
+tools run in TOOLS order: Salesforce first). Helpers shared by the writers (Salesforce
+ids, file output, the id map) are in `ids.py`.
 """
 
 from __future__ import annotations
