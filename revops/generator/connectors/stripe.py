@@ -15,8 +15,8 @@ per connector table into `out`, with the shapes and messes of a real sync:
   subscription and `incomplete` versions before a subscription's first payment.
 
 Ids stay the contract's, except the subscription events: the connector has no event record,
-so `revops/presets/stripe.yml` names each event `<subscription id>:<version start>`.
-`_id_map.csv` maps those names back to the contract's event ids.
+so `revops/presets/stripe.yml` names each event `<subscription id>:<version start>`; the
+writer adds those names and the contract's event ids to the temp table `connector_id_map`.
 """
 
 from __future__ import annotations
@@ -335,15 +335,14 @@ def _write_subscriptions(con: duckdb.DuckDBPyConnection, out: Path, fivetran: st
         """,
         out / "subscription_item_history.csv",
     )
-    _copy(
-        con,
-        f"""
+    con.execute(
+        """
+        insert into connector_id_map
         select
-            subscription_id || ':' || strftime(timezone('UTC', valid_from), '%Y%m%d%H%M%S%g')
-                as connector_event_id,
-            event_id
+            'stripe', 'subscription_history',
+            subscription_id || ':' || strftime(timezone('UTC', valid_from), '%Y%m%d%H%M%S%g'),
+            'finance/subscription_events', event_id
         from _stripe_versions
-        order by connector_event_id
-        """,
-        out / "_id_map.csv",
+        order by all
+        """
     )
