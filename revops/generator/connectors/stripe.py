@@ -229,7 +229,7 @@ def _write_subscriptions(con: duckdb.DuckDBPyConnection, out: Path, fivetran: st
     # Each event is a version of the subscription; events at one instant are spread a
     # millisecond apart in event_id order, so the versions keep the contract's order.
     con.execute(
-        f"""
+        """
         create or replace temp table _stripe_versions as
         with events as (
             select
@@ -314,7 +314,11 @@ def _write_subscriptions(con: duckdb.DuckDBPyConnection, out: Path, fivetran: st
         con,
         f"""
         with changes as (
-            select * from _stripe_versions
+            select
+                *,
+                lead(valid_from) over (partition by subscription_id order by valid_from)
+                    as next_from
+            from _stripe_versions
             where version_no = 1
                 or plan_id is distinct from previous_plan_id
                 or quantity is distinct from previous_quantity
@@ -323,12 +327,9 @@ def _write_subscriptions(con: duckdb.DuckDBPyConnection, out: Path, fivetran: st
             'si_' || subscription_id as id, subscription_id, plan_id as price_id, plan_id,
             cast(quantity as bigint) as quantity, {_unix("first_at")} as created,
             {_iso_ms("valid_from")} as _fivetran_start,
-            coalesce({_iso_ms(
-                "lead(valid_from) over (partition by subscription_id order by valid_from)"
-                " - interval 1 millisecond"
-            )}, {_OPEN_END}) as _fivetran_end,
-            lead(valid_from) over (partition by subscription_id order by valid_from) is null
-                as _fivetran_active,
+            coalesce({_iso_ms("next_from - interval 1 millisecond")}, {_OPEN_END})
+                as _fivetran_end,
+            next_from is null as _fivetran_active,
             false as _fivetran_deleted, {fivetran}
         from changes
         order by id, _fivetran_start
