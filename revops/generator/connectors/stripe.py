@@ -96,7 +96,8 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
     con.execute("set TimeZone = 'UTC'")
     # One sync instant for every row: an hour after the newest business timestamp.
     synced = con.execute(
-        "select strftime(max(t) + interval 1 hour, '%Y-%m-%dT%H:%M:%S.000Z') from ("
+        "select coalesce(strftime(max(t) + interval 1 hour, '%Y-%m-%dT%H:%M:%S.000Z'), "
+        "'1970-01-01T00:00:00.000Z') from ("
         "select max(cast(occurred_at as timestamptz)) as t from finance_subscription_events "
         "union all select max(cast(issued_at as timestamptz)) from finance_invoices)"
     ).fetchone()[0]

@@ -97,8 +97,8 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         """
     )
     synced = con.execute(
-        "select strftime(max(updated_at) + interval 1 hour, '%Y-%m-%dT%H:%M:%SZ') "
-        "from _zendesk_tickets"
+        "select coalesce(strftime(max(updated_at) + interval 1 hour, '%Y-%m-%dT%H:%M:%SZ'), "
+        "'1970-01-01T00:00:00Z') from _zendesk_tickets"
     ).fetchone()[0]
     fivetran = f"'{synced}' as _fivetran_synced"
 
