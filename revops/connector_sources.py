@@ -35,6 +35,38 @@ DELETED, SYNCED = "_fivetran_deleted", "_fivetran_synced"
 SYSTEM_SCHEMAS = {"information_schema", "pg_catalog"}
 
 
+# SQL macros every mapping may use (registered on the mapping's connection): plumbing for
+# connector values, not business rules.
+MACROS = {
+    # Salesforce ids: the 15-character (case-sensitive) form with its 3-character case
+    # checksum appended, so both forms of one record compare equal; 18 stays as it is.
+    # Each suffix character encodes which of 5 characters of a chunk are upper case.
+    "sf_id18": (
+        "id",
+        "case when length(trim(id)) = 15 then trim(id) || array_to_string(list_transform("
+        "[0, 1, 2], lambda chunk: substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', cast(1 + "
+        "list_sum(list_transform([0, 1, 2, 3, 4], lambda i: case when substr(trim(id), "
+        "chunk * 5 + i + 1, 1) between 'A' and 'Z' then 1 << i else 0 end)) as bigint), 1)), "
+        "'') else nullif(trim(id), '') end",
+    ),
+    # An instant written as epoch milliseconds (13 digits), epoch seconds or ISO-8601 text
+    # (HubSpot properties arrive as any of these); null when it is none of them.
+    "parse_instant": (
+        "value",
+        "case when regexp_full_match(trim(value), '[0-9]{12,}') "
+        "then to_timestamp(cast(trim(value) as bigint) / 1000.0) "
+        "when regexp_full_match(trim(value), '[0-9]{9,11}') "
+        "then to_timestamp(cast(trim(value) as bigint)) "
+        "else try_cast(nullif(trim(value), '') as timestamptz) end",
+    ),
+}
+
+
+def register_macros(con: duckdb.DuckDBPyConnection) -> None:
+    for name, (parameter, body) in MACROS.items():
+        con.execute(f"create or replace temp macro {name}({parameter}) as {body}")
+
+
 class ConnectorTableMissing(Exception):
     """The connector table is not under the source path; the message says where it looked."""
 

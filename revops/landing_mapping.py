@@ -60,6 +60,7 @@ from revops.connector_sources import (
     ConnectorTableMissing,
     empty_connector_table,
     read_connector_table,
+    register_macros,
 )
 from revops.contract import BOOL, DATE, INT, TABLES_BY_NAME, TEXT, TS, Table
 from revops.landing_checks import (
@@ -372,6 +373,7 @@ class _Applier:
         self.reader = _Reader(mapping.path)
         self.con = duckdb.connect()
         self.con.execute("set TimeZone = 'UTC'")
+        register_macros(self.con)
         self.columns_of: dict[str, list[str]] = {}
         self.views: dict[str, str] = {}  # qualified table -> its landed view
         self.absent: set[str] = set()  # optional connector tables that were not there
