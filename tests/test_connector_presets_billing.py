@@ -44,7 +44,9 @@ def test_stripe_preset_lands_hand_checked_rows(tmp_path: Path) -> None:
 
     customers = {r["customer_id"]: r for r in _landed(tmp_path, "finance/customers", "stripe")}
     assert set(customers) == {"cus_A", "cus_B"}  # cus_X is _fivetran_deleted
-    assert customers["cus_A"]["crm_account_id"] == "001A"  # from metadata
+    # from metadata, a Salesforce id pasted in its 15-character form: brought to 18, the
+    # checksum saying which characters of each 5 are upper case (AbCdE: 1 + 4 + 16 = V)
+    assert customers["cus_A"]["crm_account_id"] == "0015e00000AbCdEAAV"
     assert customers["cus_A"]["created_at"] == "2025-01-01T00:00:00+00:00"  # unix 1735689600
     assert customers["cus_B"]["crm_account_id"] is None
     assert customers["cus_B"]["created_at"] == "2025-01-05T11:00:00+00:00"  # ISO at +01:00
@@ -192,14 +194,23 @@ def round_trip(tmp_path_factory: pytest.TempPathFactory):
         for table in STRIPE_TABLES + ZENDESK_TABLES:
             name = table.replace("/", "__")
             con.execute(f"create table {name} as {_contract_rows(con, table)}")
-    # the connector has no event record: the preset names events by version, the writer
-    # recorded which contract event each version is
+    # Back to contract ids where the tools have their own: the connector has no event
+    # record (the preset names events by version), and the CRM references are the CRM
+    # tool's ids; the writers recorded which contract record each id is.
     con.execute(
-        "update relanded.finance__subscription_events as events "
-        "set event_id = id_map.contract_id "
-        f"from read_csv('{root / 'connectors' / ID_MAP}', all_varchar=true) as id_map "
-        "where id_map.tool_id = events.event_id"
+        f"create table id_map as select * from read_csv('{root / 'connectors' / ID_MAP}', "
+        "all_varchar=true)"
     )
+    for table, column, contract_table in (
+        ("finance__subscription_events", "event_id", "finance/subscription_events"),
+        ("finance__subscription_events", "crm_opportunity_id", "sales/opportunities"),
+        ("finance__customers", "crm_account_id", "sales/accounts"),
+        ("success__tickets", "account_id", "sales/accounts"),
+    ):
+        con.execute(
+            f"update relanded.{table} as t set {column} = id_map.contract_id from id_map "
+            f"where id_map.contract_table = '{contract_table}' and id_map.tool_id = t.{column}"
+        )
     yield root / "connectors", con
     con.close()
 

@@ -1,8 +1,9 @@
 """Write a company's billing tables as Fivetran's Stripe connector lands them.
 
 Reads the contract views (`finance_customers`, `finance_plans`, `finance_subscription_events`,
-`finance_invoices`, `finance_invoice_lines`: the current row of each key) and writes one CSV
-per connector table into `out`, with the shapes and messes of a real sync:
+`finance_invoices`, `finance_invoice_lines`: the current row of each key) and writes each
+connector table into `out` (CSV; invoice lines as Parquet), with the shapes and messes of a
+real sync:
 
 - lower-case API field names, `_fivetran_synced`, `_fivetran_deleted`;
 - amounts as integers in the currency's minor unit, currencies as lower-case ISO codes;
@@ -24,6 +25,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+
+from revops.generator.connectors.ids import SYNCED_AT, copy_out, register
 
 # ISO 4217 currencies Stripe bills without a minor unit (an amount of 5000 JPY is 5000 yen);
 # revops/presets/stripe.yml divides by 1 for these and by 100 for every other currency.
@@ -85,26 +88,18 @@ def _iso_ms(ts: str) -> str:
     return f"strftime(timezone('UTC', {ts}), '%Y-%m-%dT%H:%M:%S.%gZ')"
 
 
-def _copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
-    con.execute(f"copy ({sql}) to '{path}' (header true, delimiter ',')")
-
-
 def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
     """Write the Stripe connector tables of the company in the contract views into `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     con.execute("set TimeZone = 'UTC'")
-    # One sync instant for every row: an hour after the newest business timestamp.
-    synced = con.execute(
-        "select coalesce(strftime(max(t) + interval 1 hour, '%Y-%m-%dT%H:%M:%S.000Z'), "
-        "'1970-01-01T00:00:00.000Z') from ("
-        "select max(cast(occurred_at as timestamptz)) as t from finance_subscription_events "
-        "union all select max(cast(issued_at as timestamptz)) from finance_invoices)"
-    ).fetchone()[0]
-    fivetran = f"'{synced}' as _fivetran_synced"
+    fivetran = f"'{SYNCED_AT}' as _fivetran_synced"
+    register(con)
+    _crm_ids(con)
 
     acquisition = _column_or_null(con, "finance_customers", "acquisition_channel")
-    _copy(
+    account_ref = _crm_ref("crm_account_id", "sales/accounts")
+    copy_out(
         con,
         f"""
         with live as (
@@ -112,7 +107,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
                 customer_id as id, email, name, lower(currency) as currency,
                 {_unix("created_at")} as created, country_code as address_country,
                 to_json({{
-                    'salesforce_account_id': nullif(trim(crm_account_id), ''),
+                    'salesforce_account_id': {account_ref},
                     'acquisition_channel': nullif(trim({acquisition}), '')
                 }}) as metadata,
                 false as _fivetran_deleted,
@@ -131,7 +126,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         """,
         out / "customer.csv",
     )
-    _copy(
+    copy_out(
         con,
         f"""
         select distinct
@@ -142,7 +137,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         """,
         out / "product.csv",
     )
-    _copy(
+    copy_out(
         con,
         f"""
         select
@@ -158,7 +153,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         out / "price.csv",
     )
     _write_subscriptions(con, out, fivetran)
-    _copy(
+    copy_out(
         con,
         f"""
         with invoices as (
@@ -198,7 +193,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         """,
         out / "invoice.csv",
     )
-    _copy(
+    copy_out(
         con,
         f"""
         select
@@ -214,7 +209,31 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         left join finance_invoices as invoices on lines.invoice_id = invoices.invoice_id
         order by id
         """,
-        out / "invoice_line_item.csv",
+        out / "invoice_line_item.parquet",
+    )
+
+
+def _crm_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """The CRM tool's id of each contract account and opportunity, where a CRM writer ran
+    before (Salesforce first): Stripe metadata holds the CRM's ids, not the contract's."""
+    con.execute(
+        """
+        create or replace temp table _stripe_crm_ids as
+        select contract_table, contract_id, arg_min(tool_id, tool <> 'salesforce') as tool_id
+        from connector_id_map
+        where contract_table in ('sales/accounts', 'sales/opportunities')
+        group by all
+        """
+    )
+
+
+def _crm_ref(column: str, contract_table: str) -> str:
+    """SQL: the CRM id a Stripe metadata field holds for the contract id in `column`: the
+    CRM's own id (one in three pasted in Salesforce's 15-character form), else the
+    contract id as it is."""
+    return (
+        f"coalesce((select sf_ref(tool_id) from _stripe_crm_ids where contract_table = "
+        f"'{contract_table}' and contract_id = {column}), nullif(trim({column}), ''))"
     )
 
 
@@ -227,6 +246,7 @@ def _column_or_null(con: duckdb.DuckDBPyConnection, view: str, column: str) -> s
 def _write_subscriptions(con: duckdb.DuckDBPyConnection, out: Path, fivetran: str) -> None:
     churn_reason = _column_or_null(con, "finance_subscription_events", "churn_reason")
     churn_feedback = _column_or_null(con, "finance_subscription_events", "churn_feedback")
+    opportunity_ref = _crm_ref("crm_opportunity_id", "sales/opportunities")
     # Each event is a version of the subscription; events at one instant are spread a
     # millisecond apart in event_id order, so the versions keep the contract's order.
     con.execute(
@@ -256,7 +276,7 @@ def _write_subscriptions(con: duckdb.DuckDBPyConnection, out: Path, fivetran: st
         select * from versions
         """
     )
-    _copy(
+    copy_out(
         con,
         f"""
         with live as (
@@ -267,7 +287,7 @@ def _write_subscriptions(con: duckdb.DuckDBPyConnection, out: Path, fivetran: st
                 case when status = 'canceled' then {_unix("occurred")} end as ended_at,
                 false as cancel_at_period_end,
                 to_json({{
-                    'salesforce_opportunity_id': nullif(trim(crm_opportunity_id), '')
+                    'salesforce_opportunity_id': {opportunity_ref}
                 }}) as metadata,
                 case when coalesce(cast(discount_pct as decimal(9, 4)), 0) <> 0
                     then to_json({{
@@ -311,7 +331,7 @@ def _write_subscriptions(con: duckdb.DuckDBPyConnection, out: Path, fivetran: st
     )
     # The item changes only with price or seats: a status, discount or metadata change is a
     # subscription version with no item version at that instant.
-    _copy(
+    copy_out(
         con,
         f"""
         with changes as (

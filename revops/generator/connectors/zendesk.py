@@ -1,8 +1,8 @@
 """Write a company's help-desk tickets as Fivetran's Zendesk Support connector lands them.
 
 Reads the contract view `success_tickets` (and `sales_accounts` for organization names) and
-writes `ticket`, `user`, `organization`, `ticket_field_history` and `satisfaction_rating`
-into `out`, as a sync has them:
+writes `ticket`, `user`, `organization`, `ticket_field_history` (CSV) and
+`satisfaction_rating` (JSONL) into `out`, as a sync has them:
 
 - the requester is a `user` (role end-user) found by e-mail; answers come from agents;
 - the CRM account is the `organization` whose `external_id` is the account id;
@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from revops.generator.connectors.ids import SYNCED_AT, copy_out
+
 AGENTS = 5  # agents answering the tickets (user ids 1..AGENTS)
 _REQUESTER_BASE = 100000  # end-user ids start above the agents
 _ORGANIZATION_BASE = 360000
@@ -32,10 +34,6 @@ _ORGANIZATION_BASE = 360000
 
 def _iso(ts: str) -> str:
     return f"strftime(timezone('UTC', cast({ts} as timestamptz)), '%Y-%m-%dT%H:%M:%SZ')"
-
-
-def _copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
-    con.execute(f"copy ({sql}) to '{path}' (header true, delimiter ',')")
 
 
 def _has(con: duckdb.DuckDBPyConnection, view: str, column: str | None = None) -> bool:
@@ -96,13 +94,9 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         left join accounts using (account_id)
         """
     )
-    synced = con.execute(
-        "select coalesce(strftime(max(updated_at) + interval 1 hour, '%Y-%m-%dT%H:%M:%SZ'), "
-        "'1970-01-01T00:00:00Z') from _zendesk_tickets"
-    ).fetchone()[0]
-    fivetran = f"'{synced}' as _fivetran_synced"
+    fivetran = f"'{SYNCED_AT}' as _fivetran_synced"
 
-    _copy(
+    copy_out(
         con,
         f"""
         with live as (
@@ -127,7 +121,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         """,
         out / "ticket.csv",
     )
-    _copy(
+    copy_out(
         con,
         f"""
         select
@@ -147,11 +141,16 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         """,
         out / "user.csv",
     )
-    _copy(
+    copy_out(
         con,
         f"""
         select
-            organization_id as id, {account_name} as name, account_id as external_id,
+            organization_id as id, {account_name} as name,
+            -- the CRM integration writes the CRM's own account id (Salesforce first)
+            coalesce((
+                select arg_min(tool_id, tool <> 'salesforce') from connector_id_map
+                where contract_table = 'sales/accounts' and contract_id = accounts.account_id
+            ), account_id) as external_id,
             false as _fivetran_deleted, {fivetran}
         from (select distinct account_id, organization_id from _zendesk_tickets
               where account_id is not null) as accounts
@@ -159,7 +158,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         """,
         out / "organization.csv",
     )
-    _copy(
+    copy_out(
         con,
         f"""
         with reopened as (
@@ -205,7 +204,7 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         """,
         out / "ticket_field_history.csv",
     )
-    _copy(
+    copy_out(
         con,
         f"""
         with rated as (
@@ -231,5 +230,5 @@ def write(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         from rated
         order by id
         """,
-        out / "satisfaction_rating.csv",
+        out / "satisfaction_rating.jsonl",
     )
