@@ -6,6 +6,7 @@ the presets -> the same contract rows (no refresh: compared in DuckDB)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,7 @@ from revops.contract import TABLES_BY_NAME
 from revops.generator import generate
 from revops.generator.connectors import ID_MAP, contract_views, write_connector_layout
 from revops.generator.connectors.stripe import ZERO_DECIMAL_CURRENCIES
-from revops.landing_mapping import land, parse_mapping, preset_path
+from revops.landing_mapping import MappingError, land, parse_mapping, preset_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "connectors"
 STRIPE_TABLES = (
@@ -130,6 +131,19 @@ def test_stripe_preset_reads_zero_decimal_currencies_without_a_minor_unit() -> N
     ).fetchall()
     assert totals[:3] == [("jpy", 5000.0), ("usd", 123.45), ("EUR", 0.99)]
     assert {t for c, t in totals[3:]} == {700.0}
+
+
+def test_a_quarterly_stripe_price_is_refused_by_name_and_nothing_lands(tmp_path: Path) -> None:
+    source = tmp_path / "stripe"
+    shutil.copytree(FIXTURES / "stripe", source)
+    prices = (source / "price.csv").read_text().replace("month,1,", "month,3,")
+    (source / "price.csv").write_text(prices)
+    with pytest.raises(MappingError) as error:
+        land(preset_path("stripe"), tmp_path / "landing", source_dir=source)
+    message = str(error.value)
+    assert "preset stripe" in message and "billing_interval" in message
+    assert "month x3" in message
+    assert not (tmp_path / "landing" / "finance").exists()
 
 
 def test_zendesk_preset_lands_hand_checked_rows(tmp_path: Path) -> None:
