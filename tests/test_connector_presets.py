@@ -370,9 +370,12 @@ MARTS_WITH_IDS = {
     "dim_customers": {},
     "fct_mrr": {},
     "fct_opportunities": {"opportunity_id": "sales/opportunities", "owner_user_id": "sales/users"},
-    "fct_tickets": {},
+    "fct_tickets": {"ticket_id": "success/tickets"},
     "playbook_churn_risk": {},
 }
+# Values a tool keeps coarser than the contract, compared as the KPIs read them: Zendesk
+# rates a ticket good or bad (landed as 5 or 1), and CSAT counts the scores of 4 or 5.
+COARSER = {("fct_tickets", "csat_score"): "t.csat_score >= 4"}
 
 
 @pytest.fixture(scope="session")
@@ -429,6 +432,8 @@ def _select(con, catalog: str, mart: str, id_columns: dict[str, str] | None = No
                 f"coalesce((select m.contract_id from id_map as m where m.tool_id = {value} "
                 f"and m.contract_table = '{id_columns[name]}'), {value})"
             )
+        elif id_columns is not None and (mart, name) in COARSER:
+            value = COARSER[mart, name]
         elif kind in ("DOUBLE", "FLOAT"):
             value = f"round({value}, 9)"
         parts.append(f'{value} as "{name}"')
