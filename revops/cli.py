@@ -23,6 +23,22 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         return _append_days(out, args.append_days, args.seed)
     print(f"generating scale {args.scale} (seed {args.seed}, {args.months} months) into {out}")
     started = time.perf_counter()
+    if args.layout == "connectors":
+        from revops.generator.connectors import generate_connectors
+
+        summary = generate_connectors(
+            out,
+            scale=args.scale,
+            seed=args.seed,
+            months=args.months,
+            identity_variations=parse_families(args.identity_variations),
+        )
+        print(
+            f"wrote the connector tables of {', '.join(summary['tools']) or 'no tool'} and "
+            f"the other contract tables under {out / 'contract'} in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        return 0
     summary = generate(
         out,
         scale=args.scale,
@@ -57,13 +73,22 @@ def _append_days(out: Path, days: int, seed: int) -> int:
 
 
 def _cmd_land(args: argparse.Namespace) -> int:
-    from revops.landing_mapping import MappingError, land
+    from revops.landing_mapping import MappingError, land, preset_path
 
     out = Path(args.out).resolve() if args.out else paths.landing_dir()
-    source_dir = Path(args.source_dir).resolve() if args.source_dir else None
+    source = args.source or args.source_dir
+    source_dir = Path(source).resolve() if source else None
     started = time.perf_counter()
     try:
-        landed = land(Path(args.mapping), out, source_dir, strict=args.strict)
+        mapping = preset_path(args.preset) if args.preset else Path(args.mapping)
+        if args.preset and source_dir is None:
+            raise MappingError(
+                f"--preset {args.preset} needs --source: the folder or DuckDB file the "
+                "connector wrote its tables to"
+            )
+        landed = land(
+            mapping, out, source_dir, strict=args.strict, naming=args.naming, schema=args.schema
+        )
     except MappingError as error:
         print(f"error: {error}\nnothing was written to {out}", file=sys.stderr)
         return 2
@@ -303,6 +328,15 @@ def build_parser() -> argparse.ArgumentParser:
         "(default none)",
     )
     gen.add_argument(
+        "--layout",
+        choices=["contract", "connectors"],
+        default="contract",
+        help="contract: the landing folder (default); connectors: the same company as a "
+        "managed connector (Fivetran) syncs each tool, under OUT/salesforce, OUT/hubspot, "
+        "OUT/stripe, OUT/zendesk, the tables no tool has under OUT/contract, and "
+        "OUT/id_map.csv (tool id -> contract id), to try `revops land --preset`",
+    )
+    gen.add_argument(
         "--append-days",
         type=int,
         metavar="N",
@@ -313,13 +347,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     lnd = sub.add_parser(
         "land",
-        help="turn your own exports into contract-shaped landing files with a mapping",
-        description="Apply a declarative mapping (YAML: export files, and a DuckDB SQL "
-        "expression per contract column; examples in mappings/) and write the landing files "
-        "of the tables it fills, all or nothing. Errors name the mapping line. Then run "
-        "`revops refresh` as usual.",
+        help="turn a connector's tables (--preset) or your own exports (--mapping) into "
+        "contract-shaped landing files",
+        description="Apply a preset for a managed connector's tables (salesforce, hubspot, "
+        "stripe, zendesk: revops/presets/, Fivetran's layout by default) or your own "
+        "declarative mapping (YAML: export files, and a DuckDB SQL expression per contract "
+        "column; examples in mappings/), and write the landing files of the tables it fills, "
+        "all or nothing. Each mapping writes only its own file per table, so presets "
+        "compose: land salesforce, then hubspot, stripe and zendesk into one landing folder. "
+        "Errors name the mapping (or preset) line, connector table and column. Then run "
+        "`revops refresh` as usual. To adapt a preset (custom fields, stage names), copy it "
+        "and pass the copy as --mapping with --source (docs/connectors.md).",
     )
-    lnd.add_argument("--mapping", required=True, help="the mapping file, e.g. mappings/x.yml")
+    what = lnd.add_mutually_exclusive_group(required=True)
+    what.add_argument("--mapping", help="the mapping file, e.g. mappings/x.yml")
+    what.add_argument(
+        "--preset",
+        metavar="TOOL",
+        help="a shipped connector preset: salesforce, hubspot, stripe or zendesk",
+    )
+    lnd.add_argument(
+        "--source",
+        help="where the connector wrote its tables: a folder (<table>.csv|.parquet|.jsonl or "
+        "a folder <table>/ of such files) or a DuckDB file",
+    )
+    lnd.add_argument(
+        "--schema",
+        help="the schema of the connector's tables in a DuckDB --source (default: the only "
+        "non-system schema, else main)",
+    )
+    lnd.add_argument(
+        "--naming",
+        choices=["fivetran", "airbyte", "dlt"],
+        default="fivetran",
+        help="the connector's naming of columns and system columns (default fivetran)",
+    )
     lnd.add_argument(
         "--source-dir", help="folder of the export files (default: the mapping's source_dir)"
     )

@@ -8,9 +8,17 @@ table's key and the rows its references name (revops/landing_checks.py), warns o
 of one subscription at the same instant whose ids alone decide their order (the larger
 event_id holds; `--strict` makes it an error), and only then writes
 `<landing>/<system>/<table>/<mapping name>.csv` for each table (built in a scratch folder,
-moved into place at the end: a failed mapping leaves the landing folder as it was). It also
-records the tables it filled in `<landing>/_landing.json`, which marks the landing as
-partial: the loaders then load tables nobody provided as empty tables.
+moved into place at the end: a failed mapping leaves the landing folder as it was). Only
+that file is replaced, so mappings compose: a second mapping filling the same table (HubSpot
+and Salesforce both fill leads) adds its own file beside the first. It also records, per
+table, every mapping that filled it in `<landing>/_landing.json`, which marks the landing
+as partial: the loaders then load tables nobody provided as empty tables.
+
+Presets (revops/presets/<tool>.yml, `revops land --preset salesforce --source PATH`) are
+mappings over a managed connector's tables: a source `{table: account}` is the connector
+table `account` under PATH (a folder or a DuckDB file, read by revops/connector_sources.py,
+every value as text, named as Fivetran names it whatever `--naming`); `optional: true` with
+`columns: [...]` stands for a table an org may not sync (absent: no rows, those columns).
 
 Format (every key but `tables` optional):
 
@@ -18,6 +26,8 @@ Format (every key but `tables` optional):
     source_dir: exports/x                # where the exports are, relative to this file
     sources:                             # alias -> export file (+ read_csv options)
       pipeline: {file: sales_pipeline.csv, options: {delim: ","}}
+      acct: {table: account}               # or a connector table (see presets)
+      quote: {table: quote, optional: true, columns: [id, status]}
     tables:
       sales/opportunities:
         from: pipeline left join products on ...   # default: the only source
@@ -46,6 +56,12 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from revops.connector_sources import (
+    ConnectorTableMissing,
+    empty_connector_table,
+    read_connector_table,
+    register_macros,
+)
 from revops.contract import BOOL, DATE, INT, TABLES_BY_NAME, TEXT, TS, Table
 from revops.landing_checks import (
     allowed_problem,
@@ -58,6 +74,7 @@ from revops.landing_checks import (
 from revops.loading import LANDING_MANIFEST, landing_files, read_problem, scan
 
 MAX_SAMPLES = 5
+PRESETS_DIR = Path(__file__).parent / "presets"
 READ_DEFAULTS = {"header": True, "all_varchar": True}
 
 
@@ -84,11 +101,24 @@ class TableMapping:
 
 
 @dataclass
+class Source:
+    """An export file (`file:`, read with read_csv `options`) or a connector table
+    (`table:`, read by revops/connector_sources.py); `optional` and `columns` are for
+    connector tables an org may not sync: absent, they are empty with these columns."""
+
+    file: Located | None = None
+    options: dict[str, object] = field(default_factory=dict)
+    table: Located | None = None
+    optional: bool = False
+    columns: tuple[str, ...] = ()
+
+
+@dataclass
 class Mapping:
     path: Path
     name: str
-    source_dir: Path
-    sources: dict[str, tuple[Located, dict[str, object]]]  # alias -> (file, read_csv options)
+    source_dir: Path | None  # None: a preset, whose connector tables need --source
+    sources: dict[str, Source]
     tables: list[TableMapping]
 
 
@@ -107,12 +137,26 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def preset_path(name: str) -> Path:
+    """The shipped preset of a connector tool (`salesforce` -> revops/presets/salesforce.yml)."""
+    path = PRESETS_DIR / f"{name}.yml"
+    if not path.is_file():
+        raise MappingError(f"no preset '{name}' (presets: {', '.join(available_presets())})")
+    return path
+
+
+def available_presets() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yml"))
+
+
 class _Reader:
     """Walks the composed YAML nodes, keeping line numbers for every error."""
 
     def __init__(self, path: Path):
         self.path = path
         self.where = _display(path)
+        if path.resolve().parent == PRESETS_DIR.resolve():
+            self.where = f"preset {path.stem} ({self.where})"
 
     def error(self, line: int, message: str) -> MappingError:
         return MappingError(f"{self.where} line {line}: {message}")
@@ -137,6 +181,43 @@ class _Reader:
     def plain(self, node: yaml.Node) -> object:
         constructor = yaml.constructor.SafeConstructor()
         return constructor.construct_document(node)
+
+
+def _parse_source(reader: _Reader, alias: str, key: Located, node: yaml.Node) -> Source:
+    spec = reader.mapping(node, f"source {alias}")
+    known = {"file", "options", "table", "optional", "columns"}
+    for part, (part_key, _) in spec.items():
+        if part not in known:
+            raise reader.error(
+                part_key.line, f"unknown key '{part}' in source '{alias}' ({', '.join(known)})"
+            )
+    if ("file" in spec) == ("table" in spec):
+        raise reader.error(
+            key.line,
+            f"source '{alias}' needs either 'file:' (an export file) or 'table:' (a connector table)",
+        )
+    if "table" in spec:
+        columns = reader.plain(spec["columns"][1]) if "columns" in spec else []
+        if not isinstance(columns, list):
+            raise reader.error(spec["columns"][0].line, "columns must be a list of names")
+        optional = reader.plain(spec["optional"][1]) if "optional" in spec else False
+        if optional and not columns:
+            raise reader.error(
+                key.line,
+                f"optional source '{alias}' needs 'columns:' (the columns of the empty table "
+                "it stands for when the connector did not sync it)",
+            )
+        return Source(
+            table=reader.scalar(spec["table"][1], f"source {alias} table"),
+            optional=bool(optional),
+            columns=tuple(str(c) for c in columns),
+        )
+    options: dict[str, object] = {}
+    if "options" in spec:
+        options = reader.plain(spec["options"][1]) or {}
+        if not isinstance(options, dict):
+            raise reader.error(spec["options"][0].line, "options must be a mapping")
+    return Source(file=reader.scalar(spec["file"][1], f"source {alias} file"), options=options)
 
 
 def _sql_expression(value: Located) -> str:
@@ -172,29 +253,20 @@ def parse_mapping(path: Path, source_dir: Path | None = None) -> Mapping:
     name = reader.scalar(top["name"][1], "name").value if "name" in top else path.stem
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", str(name)):
         raise reader.error(top["name"][0].line, f"name '{name}' may use letters, digits, _ . -")
-    if source_dir is None:
-        if "source_dir" in top:
-            source_dir = path.parent / str(reader.scalar(top["source_dir"][1], "source_dir").value)
-        else:
-            source_dir = path.parent
+    if source_dir is None and "source_dir" in top:
+        source_dir = path.parent / str(reader.scalar(top["source_dir"][1], "source_dir").value)
 
-    sources: dict[str, tuple[Located, dict[str, object]]] = {}
+    sources: dict[str, Source] = {}
     if "sources" in top:
         for alias, (key, node) in reader.mapping(top["sources"][1], "sources").items():
             if not re.fullmatch(r"[a-z_][a-z0-9_]*", alias):
                 raise reader.error(key.line, f"source alias '{alias}' must be a lower-case name")
             if isinstance(node, yaml.ScalarNode):
-                sources[alias] = (reader.scalar(node, f"source {alias}"), {})
+                sources[alias] = Source(file=reader.scalar(node, f"source {alias}"))
                 continue
-            spec = reader.mapping(node, f"source {alias}")
-            if "file" not in spec:
-                raise reader.error(key.line, f"source '{alias}' needs a 'file:'")
-            options: dict[str, object] = {}
-            if "options" in spec:
-                options = reader.plain(spec["options"][1]) or {}
-                if not isinstance(options, dict):
-                    raise reader.error(spec["options"][0].line, "options must be a mapping")
-            sources[alias] = (reader.scalar(spec["file"][1], f"source {alias} file"), options)
+            sources[alias] = _parse_source(reader, alias, key, node)
+    if source_dir is None and not any(s.table for s in sources.values()):
+        source_dir = path.parent
 
     tables: list[TableMapping] = []
     for qualified, (key, node) in reader.mapping(top["tables"][1], "tables").items():
@@ -242,7 +314,7 @@ def parse_mapping(path: Path, source_dir: Path | None = None) -> Mapping:
                 "e.g. md5(concat_ws('|', a, b)))",
             )
         tables.append(TableMapping(table, key.line, from_clause, where, columns))
-    return Mapping(path, str(name), Path(source_dir), sources, tables)
+    return Mapping(path, str(name), Path(source_dir) if source_dir else None, sources, tables)
 
 
 def _quote(name: str) -> str:
@@ -294,20 +366,28 @@ def _formatted(column: str, target: str) -> str:
 
 
 class _Applier:
-    def __init__(self, mapping: Mapping):
+    def __init__(self, mapping: Mapping, naming: str = "fivetran", schema: str | None = None):
         self.mapping = mapping
+        self.naming = naming
+        self.schema = schema
         self.reader = _Reader(mapping.path)
         self.con = duckdb.connect()
         self.con.execute("set TimeZone = 'UTC'")
+        register_macros(self.con)
         self.columns_of: dict[str, list[str]] = {}
         self.views: dict[str, str] = {}  # qualified table -> its landed view
+        self.absent: set[str] = set()  # optional connector tables that were not there
 
     def error(self, line: int, message: str) -> MappingError:
         return self.reader.error(line, message)
 
     def register_sources(self) -> None:
-        for alias, (file, options) in self.mapping.sources.items():
-            path = self.mapping.source_dir / str(file.value)
+        for alias, source in self.mapping.sources.items():
+            if source.table is not None:
+                self.register_connector_table(alias, source)
+                continue
+            file, options = source.file, source.options
+            path = (self.mapping.source_dir or self.mapping.path.parent) / str(file.value)
             if not path.is_file():
                 raise self.error(file.line, f"source '{alias}': no such export file {path}")
             settings = {**READ_DEFAULTS, **options}
@@ -330,6 +410,49 @@ class _Applier:
                     file.line,
                     f"source '{alias}' ({path}) {problem}; fix or export it again",
                 )
+
+    def register_connector_table(self, alias: str, source: Source) -> None:
+        table = str(source.table.value)
+        if self.mapping.source_dir is None:
+            raise self.error(
+                source.table.line,
+                f"source '{alias}' is connector table '{table}': say where the connector "
+                "wrote its tables with --source (a folder or a DuckDB file)",
+            )
+        try:
+            columns = read_connector_table(
+                self.con, alias, self.mapping.source_dir, table, self.naming, self.schema
+            )
+        except ConnectorTableMissing as missing:
+            if not source.optional:
+                raise self.error(
+                    source.table.line,
+                    f"connector table '{table}' (source '{alias}') is missing: {missing}; "
+                    "sync it with the connector, or mark the source 'optional: true' in a "
+                    "copy of the mapping if your org does not have it",
+                ) from None
+            columns = empty_connector_table(self.con, alias, source.columns)
+            self.absent.add(alias)
+        except duckdb.Error as error:
+            raise self.error(
+                source.table.line,
+                f"connector table '{table}' (source '{alias}') cannot be read: "
+                f"{_first_line(error)}; fix or sync it again",
+            ) from None
+        self.columns_of[alias] = columns
+        absent = [c for c in source.columns if c not in columns]
+        if absent:
+            raise self.error(
+                source.table.line,
+                f"connector table '{table}' (source '{alias}') has no column(s) "
+                f"{', '.join(absent)} (it has: {', '.join(columns)}); a field your org does "
+                f"not sync: remove it from a copy of the mapping (naming: {self.naming})",
+            )
+
+    def _uses_absent_source(self, from_clause: str) -> bool:
+        """True when the FROM reads an optional connector table the connector did not sync:
+        then no rows is expected, and the table is not landed."""
+        return any(re.search(rf"\b{re.escape(a)}\b", from_clause) for a in self.absent)
 
     def _available(self, from_clause: str) -> str:
         used = [a for a in self.columns_of if re.search(rf"\b{re.escape(a)}\b", from_clause)]
@@ -400,7 +523,7 @@ class _Applier:
                     ) from None
             raise
         rows = self.con.execute(f"select count(*) from {_quote(staged)}").fetchall()[0][0]
-        if rows == 0:
+        if rows == 0 and not self._uses_absent_source(from_sql):
             raise self.error(spec.line, f"{qualified}: the mapping gives no rows")
         contract = table.all_columns()
         for column, expression in spec.columns.items():
@@ -473,17 +596,23 @@ class _Applier:
         return view
 
     def _parent_relation(self, parent: Table, views: dict[str, str], out: Path) -> str | None:
-        """The parent table's landed keys: from this mapping, else from the files already in
-        the landing folder, else None (not landed: nothing to check against)."""
-        if parent.qualified in views:
-            return views[parent.qualified]
-        files = landing_files(out, parent)
-        if not files:
-            return None
+        """The parent table's landed keys: from this mapping and from the other files
+        already in the landing folder (another tool's, landed before), or None (nobody
+        landed it: nothing to check against). This mapping's own earlier file is left out:
+        it is about to be replaced."""
         (key,) = parent.key
-        view = _quote(f"_existing_{parent.qualified}")
-        union = " union all ".join(f"select {_quote(key)} from {scan(p)}" for p in files)
-        self.con.execute(f"create or replace temp view {view} as {union}")
+        own = f"{self.mapping.name}.csv"
+        parts = [
+            f"select {_quote(key)} from {scan(p)}"
+            for p in landing_files(out, parent)
+            if p.name != own
+        ]
+        if parent.qualified in views:
+            parts.append(f"select {_quote(key)} from {views[parent.qualified]}")
+        if not parts:
+            return None
+        view = _quote(f"_parents_{parent.qualified}")
+        self.con.execute(f"create or replace temp view {view} as {' union all '.join(parts)}")
         return view
 
     def check_contract_rules(
@@ -550,23 +679,53 @@ class _Applier:
 
 
 def _read_manifest(out: Path) -> dict:
+    """The manifest, each table's entry in the current form: `mappings` holds one entry per
+    mapping that filled the table (an old manifest's single entry becomes one), `rows` and
+    `columns` add them up."""
     path = out / LANDING_MANIFEST
+    manifest: dict = {}
     if path.is_file():
         try:
-            return json.loads(path.read_text())
+            manifest = json.loads(path.read_text())
         except json.JSONDecodeError:
-            return {}
-    return {}
+            manifest = {}
+    for name, entry in manifest.get("tables", {}).items():
+        if "mappings" not in entry:
+            mapping = Path(entry.get("file") or entry.get("mapping") or name).stem
+            manifest["tables"][name] = _summed({mapping: entry})
+    return manifest
+
+
+def _summed(mappings: dict[str, dict]) -> dict:
+    """A table's manifest entry from the entries of the mappings that filled it."""
+    columns: set[str] = set()
+    every_column = False
+    for entry in mappings.values():
+        every_column |= "columns" not in entry
+        columns |= set(entry.get("columns", ()))
+    summed = {"mappings": mappings, "rows": sum(e.get("rows", 0) for e in mappings.values())}
+    if not every_column:
+        summed["columns"] = sorted(columns)
+    return summed
 
 
 def land(
-    mapping_file: Path, out: Path, source_dir: Path | None = None, strict: bool = False
+    mapping_file: Path,
+    out: Path,
+    source_dir: Path | None = None,
+    strict: bool = False,
+    *,
+    naming: str = "fivetran",
+    schema: str | None = None,
 ) -> list[LandedTable]:
     """Apply a mapping and write its tables into the landing folder `out`, all or nothing.
 
-    `strict`: a warning (events of one subscription at one instant) is an error too."""
+    `source_dir`: the exports' folder, or for connector tables (`table:` sources) a folder
+    or DuckDB file (`schema` in it); `naming`: the connector's layout (fivetran, airbyte,
+    dlt). `strict`: a warning (events of one subscription at one instant) is an error too.
+    Each table gets (or replaces) only this mapping's own file, so mappings compose."""
     mapping = parse_mapping(Path(mapping_file), source_dir)
-    applier = _Applier(mapping)
+    applier = _Applier(mapping, naming, schema)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     scratch = out / f".land-{uuid.uuid4().hex[:12]}"
@@ -574,9 +733,10 @@ def land(
     try:
         applier.register_sources()
         staged = [(spec, *applier.apply_table(spec)) for spec in mapping.tables]
+        staged = [(spec, name, rows) for spec, name, rows in staged if rows]
         for spec, table_name, _ in staged:
             applier.views[spec.table.qualified] = applier.landed_view(spec, table_name)
-        warnings = applier.check_contract_rules(mapping.tables, out, strict)
+        warnings = applier.check_contract_rules([s for s, _, _ in staged], out, strict)
         for spec, _, rows in staged:
             path = applier.write(spec, applier.views[spec.table.qualified], scratch / "new")
             landed.append(
@@ -588,29 +748,28 @@ def land(
                 )
             )
         applier.con.close()
-        # Every table is written and checked: move them into place (each table's folder is
-        # replaced as a whole), then record them in the manifest.
-        for spec, _, _ in staged:
-            relative = Path(spec.table.system) / spec.table.name
-            target = out / relative
-            if target.exists():
-                (scratch / "old" / relative).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(target, scratch / "old" / relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(scratch / "new" / relative, target)
+        # Every table is written and checked: move each file into place (only this
+        # mapping's own file of a table is replaced: other mappings' files stay), then
+        # record them in the manifest.
+        for item in landed:
+            relative = item.path.relative_to(out)
+            item.path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(scratch / "new" / relative, item.path)
         manifest = _read_manifest(out)
         manifest["partial"] = True
         tables = manifest.setdefault("tables", {})
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         mapped = {f"{t.table.system}/{t.table.name}": sorted(t.columns) for t in mapping.tables}
         for item in landed:
-            tables[item.table] = {
+            mappings = tables.get(item.table, {}).get("mappings", {})
+            mappings[mapping.name] = {
                 "mapping": str(mapping.path),
                 "file": item.path.name,
                 "rows": item.rows,
                 "columns": mapped[item.table],
                 "landed_at": now,
             }
+            tables[item.table] = _summed(mappings)
         temporary = out / f"{LANDING_MANIFEST}.tmp"
         temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         os.replace(temporary, out / LANDING_MANIFEST)
