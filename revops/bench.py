@@ -28,6 +28,7 @@ from unittest import mock
 import duckdb
 
 from revops import paths
+from revops.generator.connectors import TOOLS
 
 ANALYST_QUERIES = {
     "monthly revenue KPIs": "select * from marts.kpi_revenue_monthly order by month",
@@ -376,6 +377,9 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
         landed_rows = _landed_rows(landing)
         result["generate"] = {"seconds": seconds, "peak_bytes": peak, "rows": landed_rows}
 
+        print(f"[bench {scale}] the same company as connector tables, landed by the presets ...")
+        result["connectors"] = _connectors(scale, env, scratch, revops)
+
         # A deployment parses dbt once per code change, not per refresh: parse before timing.
         print(f"[bench {scale}] dbt parse (once per code change, not timed in refreshes) ...")
         result["dbt_parse_seconds"] = _parse(env, scratch / "parse.log")
@@ -449,6 +453,30 @@ def run_bench(scale: str, out: Path, keep: bool = False) -> dict:
     (out / f"bench-{scale}.md").write_text(markdown)
     print(markdown)
     return result
+
+
+def _connectors(scale: str, env: dict, scratch: Path, revops: str) -> dict:
+    """Generate the company in the connectors' layouts, then land each tool's tables with its
+    preset into one landing folder: seconds and peak memory of each step."""
+    tables, landing = scratch / "connectors", scratch / "connectors-landing"
+    seconds, peak, code = _timed_child(
+        [revops, "generate", "--scale", scale, "--layout", "connectors", "--out", str(tables)],
+        env,
+        scratch / "connectors-generate.log",
+    )
+    if code:
+        raise RuntimeError(f"generate --layout connectors failed, see {scratch}")
+    steps = {"generate": {"seconds": seconds, "peak_bytes": peak}}
+    for tool in TOOLS:
+        log = scratch / f"land-{tool}.log"
+        command = [revops, "land", "--preset", tool, "--source", str(tables / tool)]
+        seconds, peak, code = _timed_child([*command, "--out", str(landing)], env, log)
+        if code:
+            raise RuntimeError(f"land --preset {tool} failed, see {log}")
+        steps[f"land {tool}"] = {"seconds": seconds, "peak_bytes": peak}
+    shutil.rmtree(tables, ignore_errors=True)
+    shutil.rmtree(landing, ignore_errors=True)
+    return steps
 
 
 def _fixed_cost(env: dict, scratch: Path, revops: str) -> dict:
@@ -544,6 +572,7 @@ def to_markdown(r: dict) -> str:
         f"{_peaks_by_stage(refresh)}), {refresh['rows_per_second']:,.0f} landed rows/s",
         "",
         *_fixed_cost_lines(r),
+        *_connector_lines(r),
         "| nightly refresh | wall s | share of full | load raw s | dbt build s | gates s |",
         "|---|---:|---:|---:|---:|---:|",
         *[
@@ -581,5 +610,21 @@ def _fixed_cost_lines(r: dict) -> list[str]:
         f"beyond the fixed cost the full refresh spends {data_work:.1f} s on data, "
         f"{data_work / floor:.1f}x the floor's {floor:.1f} s: a full refresh needs about "
         f"the fixed cost plus the floor ({fixed['seconds'] + floor:.1f} s here)",
+        "",
+    ]
+
+
+def _connector_lines(r: dict) -> list[str]:
+    steps = r.get("connectors")
+    if not steps:
+        return []
+    mib = 2**20
+    return [
+        "| connector layout | wall s | peak MiB |",
+        "|---|---:|---:|",
+        *[
+            f"| {step} | {m['seconds']:.1f} | {m['peak_bytes'] / mib:,.0f} |"
+            for step, m in steps.items()
+        ],
         "",
     ]

@@ -421,7 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench",
         help="measure time, rows/s and peak memory per stage at a data scale",
-        description="In a scratch folder: generate, full refresh (per-stage times, ten slowest "
+        description="In a scratch folder: generate (and the same company as Salesforce, "
+        "HubSpot, Stripe and Zendesk connector tables, landed by the presets), full refresh "
+        "(per-stage times, ten slowest "
         "dbt models, peak memory of the process tree), analyst queries on the serving file, "
         "an engine floor (the same compiled SQL and tests in one DuckDB process, no "
         "Dagster, no dbt), and two nightly refreshes (nothing new, then one appended day). "

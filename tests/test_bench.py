@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from revops.generator.connectors import TOOLS
+
 REVOPS = str(Path(sys.executable).with_name("revops"))
 
 
@@ -30,6 +32,9 @@ def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
     fixed = result["fixed_cost"]
     assert fixed["seconds"] > 0 and "dbt build" in fixed["stages"]
     assert result["dbt_parse_seconds"] > 0
+    connectors = result["connectors"]
+    assert set(connectors) == {"generate", *(f"land {tool}" for tool in TOOLS)}
+    assert all(step["seconds"] > 0 and step["peak_bytes"] > 0 for step in connectors.values())
     nightly = result["nightly"]
     assert set(nightly) == {"nothing new", "after --append-days 1"}
     # nothing new since the publish: no Dagster run at all; one appended day: a real run
@@ -40,5 +45,6 @@ def test_bench_xs_writes_a_result_and_a_table(tmp_path: Path):
     table = (tmp_path / "bench-xs.md").read_text()
     assert "| **full refresh, wall** |" in table and "| after --append-days 1 |" in table
     assert "fixed cost (full refresh of the tiny fixture" in table
+    assert "| land salesforce |" in table
     data_work = result["refresh"]["seconds"] - fixed["seconds"]
     assert f"the full refresh spends {data_work:.1f} s on data" in table
