@@ -139,3 +139,96 @@ def normalise(value, digits: int = 6):
     if isinstance(value, date):
         return value
     return value
+
+
+# --- the refresh on a Spark cluster (`revops refresh --engine spark`) ------------------------
+
+# every schema dbt builds (seeds in `reference`); the gates and the publish read all of them
+BUILT_SCHEMAS = ("reference", "staging", "intermediate", "marts")
+LOCAL_CLUSTER_DIR = "spark_cluster"  # under the warehouse folder: `revops spark-cluster start`
+
+
+def thrift_settings() -> dict[str, str]:
+    """Where the Thrift server is: REVOPS_SPARK_HOST / _PORT / _USER (the `spark_thrift` dbt
+    target reads the same variables); without a port, the cluster `revops spark-cluster
+    start` runs under the warehouse folder."""
+    host = os.environ.get("REVOPS_SPARK_HOST", "127.0.0.1")
+    port = os.environ.get("REVOPS_SPARK_PORT")
+    if port is None:
+        from revops.spark_cluster import STATE_FILE, SparkCluster
+
+        local = paths.warehouse_dir() / LOCAL_CLUSTER_DIR
+        if not (local / STATE_FILE).exists():
+            raise RuntimeError(
+                "no Spark Thrift server: set REVOPS_SPARK_HOST and REVOPS_SPARK_PORT, or start "
+                "a local cluster with `revops spark-cluster start`"
+            )
+        port = str(SparkCluster.load(local).thrift_port)
+    return {
+        "REVOPS_SPARK_HOST": host,
+        "REVOPS_SPARK_PORT": port,
+        "REVOPS_SPARK_USER": os.environ.get("REVOPS_SPARK_USER", "revops"),
+    }
+
+
+def _thrift_cursor():
+    from pyhive import hive  # dbt-spark[PyHive]: only the Spark engine needs it
+
+    settings = thrift_settings()
+    con = hive.connect(
+        host=settings["REVOPS_SPARK_HOST"],
+        port=int(settings["REVOPS_SPARK_PORT"]),
+        username=settings["REVOPS_SPARK_USER"],
+    )
+    return con, con.cursor()
+
+
+def _parquet_location(cursor, schema: str, table: str) -> str | None:
+    """A table's folder as DuckDB reads it (None for a view: it holds no rows of its own)."""
+    cursor.execute(f"describe formatted `{schema}`.`{table}`")
+    details = {(row[0] or "").strip(): (row[1] or "").strip() for row in cursor.fetchall()}
+    if details.get("Type") == "VIEW":
+        return None
+    location = details["Location"]
+    if location.startswith("file:"):
+        return location.removeprefix("file:").replace("///", "/", 1)
+    return location.replace("s3a://", "s3://", 1)  # DuckDB's httpfs spelling
+
+
+def copy_spark_build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Replace the dbt schemas of the work warehouse (`con`) with the tables the cluster built,
+    read from their Parquet files, in one transaction; rows per schema.table.
+
+    Views are left out (Spark keeps only their SQL), so no table of a DuckDB build survives
+    beside the Spark build's."""
+    spark_con, cursor = _thrift_cursor()
+    try:
+        sources: dict[tuple[str, str], str] = {}
+        for schema in BUILT_SCHEMAS:
+            cursor.execute(f"show tables in `{schema}`")
+            for _, table, is_temporary in cursor.fetchall():
+                location = None if is_temporary else _parquet_location(cursor, schema, table)
+                if location is not None:
+                    sources[(schema, table)] = location
+    finally:
+        spark_con.close()
+    counts: dict[str, int] = {}
+    con.execute("begin")
+    try:
+        for schema in BUILT_SCHEMAS:
+            con.execute(f'drop schema if exists "{schema}" cascade')
+            con.execute(f'create schema "{schema}"')
+        for (schema, table), location in sorted(sources.items()):
+            files = f"'{location}/**/*.parquet'"
+            con.execute(
+                f'create table "{schema}"."{table}" as select * from '
+                f"read_parquet({files}, hive_partitioning = true, union_by_name = true)"
+            )
+            counts[f"{schema}.{table}"] = con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchall()[0][0]
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts

@@ -31,6 +31,16 @@ WORKER_MEMORY = "2g"
 WORKER_CORES = 2
 EXECUTOR_MEMORY = "1g"
 DRIVER_MEMORY = "1g"
+# SQL settings the dbt project needs on every Spark cluster (set in the cluster's own
+# configuration on Databricks, EMR or Kubernetes): UTC sessions, backslashes in string
+# literals taken as written (the regular expressions), Parquet timestamps read as instants,
+# and an insert_overwrite that replaces only the partitions it writes.
+PROJECT_SQL_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parser.escapedStringLiterals": "true",
+    "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+}
 
 
 class ClusterStartError(RuntimeError):
@@ -259,9 +269,10 @@ def _thrift_command(cluster: SparkCluster) -> list[str]:
         "spark.driver.memory": DRIVER_MEMORY,
         "spark.executor.memory": EXECUTOR_MEMORY,
         "spark.cores.max": str(WORKER_CORES),
-        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.shuffle.partitions": "2",
         "spark.sql.adaptive.enabled": "true",
-        "spark.sql.session.timeZone": "UTC",
+        # what the project's SQL expects of any Spark it runs on (docs/spark.md)
+        **PROJECT_SQL_CONF,
         "spark.sql.warehouse.dir": str(cluster.warehouse_dir),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true"

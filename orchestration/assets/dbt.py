@@ -1,6 +1,7 @@
 """Every dbt model, seed and data test as Dagster assets and checks, built by one `dbt build`."""
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,8 @@ from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
 from revops.build_baseline import begin_build, passed_to_dbt
-from revops.paths import dbt_threads, export_environment
+from revops.spark import copy_spark_build, export_raw, raw_parquet_dir, thrift_settings
+from revops.paths import dbt_threads, export_environment, work_db
 
 
 class RevopsTranslator(DagsterDbtTranslator):
@@ -63,9 +65,34 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     args = ["build", "--exclude-resource-type", "unit_test", "--threads", str(dbt_threads())]
     if not incremental:
         args.append("--full-refresh")
+    on_spark = warehouse.build_engine() == "spark"
+    if on_spark:
+        args += ["--target", "spark_thrift"]
+        prepare_spark_build(context)
     with passed_to_dbt(baseline):  # the dbt process starts here
         invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
+    if on_spark:  # only after a build whose every model and blocking test passed
+        with warehouse.connect() as con:
+            copied = copy_spark_build(con)
+        context.log.info(
+            f"read {len(copied)} tables ({sum(copied.values()):,} rows) the Spark cluster built "
+            f"into {work_db()}: the gates and the publish read them there"
+        )
+
+
+def prepare_spark_build(context: AssetExecutionContext) -> None:
+    """The raw tables DuckDB loaded and checked, as the Parquet files the cluster reads, and
+    where dbt finds the Thrift server."""
+    raw_dir = raw_parquet_dir()
+    os.environ.update(thrift_settings())
+    os.environ["REVOPS_RAW_PARQUET_DIR"] = str(raw_dir)
+    exported = export_raw(work_db(), raw_dir)
+    context.log.info(
+        f"exported {len(exported)} raw tables ({sum(exported.values()):,} rows) to {raw_dir} "
+        f"for the Spark Thrift server at {os.environ['REVOPS_SPARK_HOST']}:"
+        f"{os.environ['REVOPS_SPARK_PORT']}"
+    )
 
 
 def mart_keys() -> list[AssetKey]:
