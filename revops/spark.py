@@ -14,6 +14,8 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -169,6 +171,23 @@ def thrift_settings() -> dict[str, str]:
         "REVOPS_SPARK_PORT": port,
         "REVOPS_SPARK_USER": os.environ.get("REVOPS_SPARK_USER", "revops"),
     }
+
+
+@contextmanager
+def spark_target_environment() -> Iterator[None]:
+    """What the dbt process started inside needs for `--target spark_thrift`: the Thrift
+    server and the raw Parquet folder (this process's environment is restored after)."""
+    settings = {**thrift_settings(), "REVOPS_RAW_PARQUET_DIR": str(raw_parquet_dir())}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _thrift_cursor():

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -190,14 +190,10 @@ def _stop_group(pid: int, grace_seconds: float) -> None:
     deadline = time.monotonic() + grace_seconds
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.2)
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
+    with suppress(ChildProcessError):
         os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 def start_cluster(folder: Path, timeout: float = 180) -> SparkCluster:

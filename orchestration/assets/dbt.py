@@ -1,8 +1,8 @@
 """Every dbt model, seed and data test as Dagster assets and checks, built by one `dbt build`."""
 
 import json
-import os
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
@@ -13,8 +13,14 @@ from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
 from revops.build_baseline import begin_build, passed_to_dbt
-from revops.spark import copy_spark_build, export_raw, raw_parquet_dir, thrift_settings
 from revops.paths import dbt_threads, export_environment, work_db
+from revops.spark import (
+    copy_spark_build,
+    export_raw,
+    raw_parquet_dir,
+    spark_target_environment,
+    thrift_settings,
+)
 
 
 class RevopsTranslator(DagsterDbtTranslator):
@@ -62,14 +68,17 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         )
     # Unit tests check the SQL, not the data: they run in CI (tests/test_dbt_unit_tests.py)
     # and during development, not on every refresh (dbt's own advice for production).
-    args = ["build", "--exclude-resource-type", "unit_test", "--threads", str(dbt_threads())]
+    args = ["build", "--exclude-resource-type", "unit_test"]
     if not incremental:
         args.append("--full-refresh")
     on_spark = warehouse.build_engine() == "spark"
-    if on_spark:
+    if on_spark:  # the profile's threads: a cluster's queries wait on scheduling, not a core
         args += ["--target", "spark_thrift"]
-        prepare_spark_build(context)
-    with passed_to_dbt(baseline):  # the dbt process starts here
+        export_raw_for_spark(context)
+    else:
+        args += ["--threads", str(dbt_threads())]
+    # the dbt process starts inside
+    with passed_to_dbt(baseline), spark_target_environment() if on_spark else nullcontext():
         invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     if on_spark:  # only after a build whose every model and blocking test passed
@@ -81,17 +90,15 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         )
 
 
-def prepare_spark_build(context: AssetExecutionContext) -> None:
-    """The raw tables DuckDB loaded and checked, as the Parquet files the cluster reads, and
-    where dbt finds the Thrift server."""
+def export_raw_for_spark(context: AssetExecutionContext) -> None:
+    """The raw tables DuckDB loaded and checked, as the Parquet files the cluster reads."""
     raw_dir = raw_parquet_dir()
-    os.environ.update(thrift_settings())
-    os.environ["REVOPS_RAW_PARQUET_DIR"] = str(raw_dir)
     exported = export_raw(work_db(), raw_dir)
+    server = thrift_settings()
     context.log.info(
         f"exported {len(exported)} raw tables ({sum(exported.values()):,} rows) to {raw_dir} "
-        f"for the Spark Thrift server at {os.environ['REVOPS_SPARK_HOST']}:"
-        f"{os.environ['REVOPS_SPARK_PORT']}"
+        f"for the Spark Thrift server at {server['REVOPS_SPARK_HOST']}:"
+        f"{server['REVOPS_SPARK_PORT']}"
     )
 
 
