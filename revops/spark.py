@@ -1,19 +1,18 @@
-"""The same dbt project on Apache Spark: raw tables as Parquet, a dbt build on Spark, and a
-row-for-row comparison of the marts built by both engines.
+"""The same dbt project on Apache Spark: raw tables as Parquet for the cluster, and the tables
+it built read back for the gates and the publish.
 
 DuckDB loads and checks the landing files (revops/loading.py). `export_raw` writes each
-raw table of work.duckdb as one Parquet file; on the `spark` dbt target the on-run-start
-hook `register_raw_sources` declares them as external tables `raw.<system>__<table>`, so
-both engines read the very same rows. dbt on Spark writes every model as a Parquet table
-under the Spark warehouse directory, which `read_spark_table` reads back with DuckDB.
+raw table of work.duckdb as one Parquet file; on a Spark dbt target the on-run-start hook
+`register_raw_sources` declares them as external tables `raw.<system>__<table>`, so both
+engines read the very same rows. dbt on Spark writes every model as a Parquet table, which
+`copy_spark_build` reads back into work.duckdb (docs/spark.md); `normalise` makes values of
+both engines comparable.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -50,67 +49,6 @@ def export_raw(work_db: Path, out_dir: Path) -> dict[str, int]:
             con.execute(f'copy (select * from raw."{table}") to {literal} (format parquet)')
             counts[table] = con.execute(f'select count(*) from raw."{table}"').fetchall()[0][0]
         return counts
-    finally:
-        con.close()
-
-
-def spark_environment(raw_dir: Path, spark_home: Path) -> dict[str, str]:
-    """Environment for `dbt ... --target spark` in session mode (local PySpark)."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "REVOPS_DBT_TARGET": "spark",
-            "REVOPS_RAW_PARQUET_DIR": str(raw_dir),
-            "REVOPS_SPARK_DIR": str(spark_home),
-            "SPARK_LOCAL_IP": env.get("SPARK_LOCAL_IP", "127.0.0.1"),
-            "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
-            "DO_NOT_TRACK": "1",
-            "PYSPARK_PYTHON": sys.executable,
-        }
-    )
-    return env
-
-
-def dbt_build_on_spark(
-    raw_dir: Path, spark_home: Path, args: list[str] | None = None, catalog: str = "in-memory"
-) -> subprocess.CompletedProcess:
-    """`dbt build --target spark` (seeds, models, data tests; unit tests are DuckDB's).
-
-    catalog "in-memory" (a one-off build, faster) or "hive" (a Derby metastore under
-    spark_home that keeps tables between runs, for incremental models)."""
-    spark_home.mkdir(parents=True, exist_ok=True)
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt), "build", "--target", "spark", "--exclude", "resource_type:unit_test"]
-    command += args or []
-    env = spark_environment(raw_dir, spark_home)
-    env["REVOPS_SPARK_CATALOG"] = catalog
-    # its own target: a Spark manifest must never replace the DuckDB one Dagster reads
-    env["DBT_TARGET_PATH"] = str(spark_home / "target")
-    env.setdefault("DBT_LOG_PATH", str(spark_home / "logs"))
-    return subprocess.run(
-        command,
-        cwd=paths.DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def spark_table_dir(spark_home: Path, schema: str, table: str) -> Path:
-    return spark_home / "warehouse" / f"{schema}.db" / table
-
-
-def read_spark_table(spark_home: Path, schema: str, table: str) -> tuple[list[str], list[tuple]]:
-    """Columns and rows of a table dbt built on the local Spark target (its Parquet files)."""
-    folder = spark_table_dir(spark_home, schema, table)
-    files = sorted(str(p) for p in folder.rglob("*.parquet"))
-    con = duckdb.connect()
-    try:
-        if not files:
-            return [], []
-        rel = con.read_parquet(files, hive_partitioning=True)
-        return list(rel.columns), rel.fetchall()
     finally:
         con.close()
 

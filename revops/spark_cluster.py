@@ -196,7 +196,7 @@ def _stop_group(pid: int, grace_seconds: float) -> None:
         os.waitpid(pid, 0)
 
 
-def start_cluster(folder: Path, timeout: float = 180) -> SparkCluster:
+def start_cluster(folder: Path, timeout: float = 300) -> SparkCluster:
     """Start master, worker and Thrift server with their state under `folder`; return once the
     Thrift server accepts connections. On any failure every started process is stopped."""
     folder = folder.resolve()
@@ -297,7 +297,7 @@ def _thrift_command(cluster: SparkCluster) -> list[str]:
 
 
 @contextmanager
-def running_cluster(folder: Path, timeout: float = 180) -> Iterator[SparkCluster]:
+def running_cluster(folder: Path, timeout: float = 300) -> Iterator[SparkCluster]:
     """A cluster for the duration of a `with` block, stopped at its end even on failure."""
     cluster = start_cluster(folder, timeout)
     try:
