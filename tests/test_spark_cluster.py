@@ -24,7 +24,7 @@ import duckdb
 import pytest
 
 from revops.spark import normalise
-from revops.spark_cluster import running_cluster
+from revops.spark_cluster import ClusterStartError, running_cluster, start_cluster
 from tests.conftest import TINY_LANDING, make_workspace
 
 pytestmark = [
@@ -234,3 +234,11 @@ def test_a_bad_landing_file_stops_the_spark_refresh_before_the_cluster_and_publi
     assert "part-00000.csv" in message or "sales__quotes" in message
     assert not ws.serving.exists()
     assert not (ws.warehouse / "raw_parquet").exists()  # the cluster was never asked
+
+
+def test_a_cluster_that_is_not_up_in_time_is_named_with_its_log_and_stopped(tmp_path: Path):
+    with pytest.raises(ClusterStartError) as error:
+        start_cluster(tmp_path / "slow", timeout=1)
+    message = str(error.value)
+    assert "Spark master not up after 1 s" in message and "last lines of its log" in message
+    assert not (tmp_path / "slow" / "cluster.json").exists()  # stopped: nothing left running
