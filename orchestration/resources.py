@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,13 +18,26 @@ from packaging import version
 
 from revops.paths import duckdb_memory_limit, export_environment, work_db
 
+ENGINES = ("duckdb", "spark")
+
 
 class WarehouseResource(ConfigurableResource):
-    """Opens the working DuckDB file (path from REVOPS_WAREHOUSE_DIR) for one asset at a time."""
+    """Opens the working DuckDB file (path from REVOPS_WAREHOUSE_DIR) for one asset at a time.
+
+    `engine` says where dbt builds the models: "duckdb" in this file, or "spark" on the Spark
+    Thrift server of the `spark_thrift` dbt target (orchestration/assets/dbt.py); loads,
+    gates and publish read and write this file either way."""
 
     memory_limit: str = ""  # empty: REVOPS_DUCKDB_MEMORY_LIMIT (revops.paths)
+    engine: str = ""  # empty: REVOPS_ENGINE, default duckdb (a schedule's runs read it too)
     # How long to wait for another writer (e.g. a dbt left running by a killed run) to let go.
     lock_wait_seconds: float = 300
+
+    def build_engine(self) -> str:
+        engine = self.engine or os.environ.get("REVOPS_ENGINE", "duckdb")
+        if engine not in ENGINES:
+            raise ValueError(f"engine {engine!r}: choose one of {', '.join(ENGINES)}")
+        return engine
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -135,7 +135,7 @@ def _cmd_lineage(args: argparse.Namespace) -> int:
 def _cmd_refresh(args: argparse.Namespace) -> int:
     from revops.refresh import run_refresh
 
-    return run_refresh(job_name=args.job)
+    return run_refresh(job_name=args.job, engine=args.engine)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -287,6 +287,36 @@ def _cmd_export_raw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_spark_cluster(args: argparse.Namespace) -> int:
+    from revops.spark import LOCAL_CLUSTER_DIR
+    from revops.spark_cluster import STATE_FILE, SparkCluster, start_cluster
+
+    folder = paths.warehouse_dir() / LOCAL_CLUSTER_DIR
+    running = SparkCluster.load(folder) if (folder / STATE_FILE).exists() else None
+    if args.action == "start":
+        if running is not None:
+            print(f"already running: Thrift server on 127.0.0.1:{running.thrift_port} ({folder})")
+            return 0
+        cluster = start_cluster(folder)
+        print(
+            f"Spark master {cluster.master_url}, one worker, Thrift server on "
+            f"127.0.0.1:{cluster.thrift_port}; logs in {folder / 'logs'}.\n"
+            "`revops refresh --engine spark` uses it; `revops spark-cluster stop` stops it."
+        )
+    elif args.action == "stop":
+        if running is None:
+            print("no local Spark cluster is running")
+            return 0
+        running.stop()
+        print("stopped the local Spark cluster")
+    else:
+        if running is None:
+            print("no local Spark cluster is running")
+            return 1
+        print(f"Thrift server on 127.0.0.1:{running.thrift_port}, processes {running.pids}")
+    return 0
+
+
 def _cmd_outbox(args: argparse.Namespace) -> int:
     from revops.activation.outbox_command import run_outbox
 
@@ -408,7 +438,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="full_refresh reloads every landing file; nightly_refresh loads only the files "
         "added since the last load (default full_refresh)",
     )
+    ref.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default=None,
+        help="where dbt builds the models: duckdb (work.duckdb) or spark (the Thrift server of "
+        "REVOPS_SPARK_HOST/REVOPS_SPARK_PORT, or the one `revops spark-cluster start` runs); "
+        "default REVOPS_ENGINE, else duckdb. Loads, gates and publish stay on DuckDB "
+        "(docs/spark.md)",
+    )
     ref.set_defaults(func=_cmd_refresh)
+
+    cluster = sub.add_parser(
+        "spark-cluster",
+        help="start or stop a local Spark cluster (master, worker, Thrift server)",
+        description="A Spark standalone master, one worker and the Thrift server on 127.0.0.1, "
+        "from the installed pyspark, with their catalog and tables under "
+        "<warehouse>/spark_cluster. `revops refresh --engine spark` finds it there.",
+    )
+    cluster.add_argument("action", choices=["start", "stop", "status"])
+    cluster.set_defaults(func=_cmd_spark_cluster)
 
     val = sub.add_parser(
         "validate",

@@ -12,7 +12,9 @@ from revops.run_report import PID_TAG, fail_abandoned_runs, failure_lines
 from revops.summary import print_summary
 
 
-def run_refresh(job_name: str = "full_refresh") -> int:
+def run_refresh(job_name: str = "full_refresh", engine: str | None = None) -> int:
+    """Run the job; `engine` "spark" builds the dbt models on the Spark Thrift server (None:
+    the resource's setting, REVOPS_ENGINE or duckdb)."""
     paths.prepare_dagster_home()
     if job_name == "nightly_refresh":
         nothing_new = unchanged_since_publish(paths.landing_dir(), paths.serving_db())
@@ -28,8 +30,12 @@ def run_refresh(job_name: str = "full_refresh") -> int:
     job = defs.resolve_job_def(job_name)
     serving = paths.serving_db()
     started = time.perf_counter()
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    if engine:
+        run_config["resources"] = {"warehouse": {"config": {"engine": engine}}}
+    on = " on Spark" if engine == "spark" else ""
     print(
-        f"running job {job_name}: load -> dbt build -> Great Expectations gates -> publish",
+        f"running job {job_name}: load -> dbt build{on} -> Great Expectations gates -> publish",
         flush=True,
     )
     with DagsterInstance.get() as instance:
@@ -39,7 +45,7 @@ def run_refresh(job_name: str = "full_refresh") -> int:
             instance=instance,
             tags={PID_TAG: str(os.getpid())},
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config=run_config,
         )
         events = result.all_events
     seconds = time.perf_counter() - started

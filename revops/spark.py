@@ -1,19 +1,20 @@
-"""The same dbt project on Apache Spark: raw tables as Parquet, a dbt build on Spark, and a
-row-for-row comparison of the marts built by both engines.
+"""The same dbt project on Apache Spark: raw tables as Parquet for the cluster, and the tables
+it built read back for the gates and the publish.
 
 DuckDB loads and checks the landing files (revops/loading.py). `export_raw` writes each
-raw table of work.duckdb as one Parquet file; on the `spark` dbt target the on-run-start
-hook `register_raw_sources` declares them as external tables `raw.<system>__<table>`, so
-both engines read the very same rows. dbt on Spark writes every model as a Parquet table
-under the Spark warehouse directory, which `read_spark_table` reads back with DuckDB.
+raw table of work.duckdb as one Parquet file; on a Spark dbt target the on-run-start hook
+`register_raw_sources` declares them as external tables `raw.<system>__<table>`, so both
+engines read the very same rows. dbt on Spark writes every model as a Parquet table, which
+`copy_spark_build` reads back into work.duckdb (docs/spark.md); `normalise` makes values of
+both engines comparable.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -52,67 +53,6 @@ def export_raw(work_db: Path, out_dir: Path) -> dict[str, int]:
         con.close()
 
 
-def spark_environment(raw_dir: Path, spark_home: Path) -> dict[str, str]:
-    """Environment for `dbt ... --target spark` in session mode (local PySpark)."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "REVOPS_DBT_TARGET": "spark",
-            "REVOPS_RAW_PARQUET_DIR": str(raw_dir),
-            "REVOPS_SPARK_DIR": str(spark_home),
-            "SPARK_LOCAL_IP": env.get("SPARK_LOCAL_IP", "127.0.0.1"),
-            "DBT_PROFILES_DIR": str(paths.PROFILES_DIR),
-            "DO_NOT_TRACK": "1",
-            "PYSPARK_PYTHON": sys.executable,
-        }
-    )
-    return env
-
-
-def dbt_build_on_spark(
-    raw_dir: Path, spark_home: Path, args: list[str] | None = None, catalog: str = "in-memory"
-) -> subprocess.CompletedProcess:
-    """`dbt build --target spark` (seeds, models, data tests; unit tests are DuckDB's).
-
-    catalog "in-memory" (a one-off build, faster) or "hive" (a Derby metastore under
-    spark_home that keeps tables between runs, for incremental models)."""
-    spark_home.mkdir(parents=True, exist_ok=True)
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt), "build", "--target", "spark", "--exclude", "resource_type:unit_test"]
-    command += args or []
-    env = spark_environment(raw_dir, spark_home)
-    env["REVOPS_SPARK_CATALOG"] = catalog
-    # its own target: a Spark manifest must never replace the DuckDB one Dagster reads
-    env["DBT_TARGET_PATH"] = str(spark_home / "target")
-    env.setdefault("DBT_LOG_PATH", str(spark_home / "logs"))
-    return subprocess.run(
-        command,
-        cwd=paths.DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def spark_table_dir(spark_home: Path, schema: str, table: str) -> Path:
-    return spark_home / "warehouse" / f"{schema}.db" / table
-
-
-def read_spark_table(spark_home: Path, schema: str, table: str) -> tuple[list[str], list[tuple]]:
-    """Columns and rows of a table dbt built on the local Spark target (its Parquet files)."""
-    folder = spark_table_dir(spark_home, schema, table)
-    files = sorted(str(p) for p in folder.rglob("*.parquet"))
-    con = duckdb.connect()
-    try:
-        if not files:
-            return [], []
-        rel = con.read_parquet(files, hive_partitioning=True)
-        return list(rel.columns), rel.fetchall()
-    finally:
-        con.close()
-
-
 def normalise(value, digits: int = 6):
     """A value both engines can agree on: floats to `digits` significant digits, timestamps at
     midnight and dates alike as dates, decimals as floats."""
@@ -139,3 +79,113 @@ def normalise(value, digits: int = 6):
     if isinstance(value, date):
         return value
     return value
+
+
+# --- the refresh on a Spark cluster (`revops refresh --engine spark`) ------------------------
+
+# every schema dbt builds (seeds in `reference`); the gates and the publish read all of them
+BUILT_SCHEMAS = ("reference", "staging", "intermediate", "marts")
+LOCAL_CLUSTER_DIR = "spark_cluster"  # under the warehouse folder: `revops spark-cluster start`
+
+
+def thrift_settings() -> dict[str, str]:
+    """Where the Thrift server is: REVOPS_SPARK_HOST / _PORT / _USER (the `spark_thrift` dbt
+    target reads the same variables); without a port, the cluster `revops spark-cluster
+    start` runs under the warehouse folder."""
+    host = os.environ.get("REVOPS_SPARK_HOST", "127.0.0.1")
+    port = os.environ.get("REVOPS_SPARK_PORT")
+    if port is None:
+        from revops.spark_cluster import STATE_FILE, SparkCluster
+
+        local = paths.warehouse_dir() / LOCAL_CLUSTER_DIR
+        if not (local / STATE_FILE).exists():
+            raise RuntimeError(
+                "no Spark Thrift server: set REVOPS_SPARK_HOST and REVOPS_SPARK_PORT, or start "
+                "a local cluster with `revops spark-cluster start`"
+            )
+        port = str(SparkCluster.load(local).thrift_port)
+    return {
+        "REVOPS_SPARK_HOST": host,
+        "REVOPS_SPARK_PORT": port,
+        "REVOPS_SPARK_USER": os.environ.get("REVOPS_SPARK_USER", "revops"),
+    }
+
+
+@contextmanager
+def spark_target_environment() -> Iterator[None]:
+    """What the dbt process started inside needs for `--target spark_thrift`: the Thrift
+    server and the raw Parquet folder (this process's environment is restored after)."""
+    settings = {**thrift_settings(), "REVOPS_RAW_PARQUET_DIR": str(raw_parquet_dir())}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _thrift_cursor():
+    from pyhive import hive  # dbt-spark[PyHive]: only the Spark engine needs it
+
+    settings = thrift_settings()
+    con = hive.connect(
+        host=settings["REVOPS_SPARK_HOST"],
+        port=int(settings["REVOPS_SPARK_PORT"]),
+        username=settings["REVOPS_SPARK_USER"],
+    )
+    return con, con.cursor()
+
+
+def _parquet_location(cursor, schema: str, table: str) -> str | None:
+    """A table's folder as DuckDB reads it (None for a view: it holds no rows of its own)."""
+    cursor.execute(f"describe formatted `{schema}`.`{table}`")
+    details = {(row[0] or "").strip(): (row[1] or "").strip() for row in cursor.fetchall()}
+    if details.get("Type") == "VIEW":
+        return None
+    location = details["Location"]
+    if location.startswith("file:"):
+        return location.removeprefix("file:").replace("///", "/", 1)
+    return location.replace("s3a://", "s3://", 1)  # DuckDB's httpfs spelling
+
+
+def copy_spark_build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Replace the dbt schemas of the work warehouse (`con`) with the tables the cluster built,
+    read from their Parquet files, in one transaction; rows per schema.table.
+
+    Views are left out (Spark keeps only their SQL), so no table of a DuckDB build survives
+    beside the Spark build's."""
+    spark_con, cursor = _thrift_cursor()
+    try:
+        sources: dict[tuple[str, str], str] = {}
+        for schema in BUILT_SCHEMAS:
+            cursor.execute(f"show tables in `{schema}`")
+            for _, table, is_temporary in cursor.fetchall():
+                location = None if is_temporary else _parquet_location(cursor, schema, table)
+                if location is not None:
+                    sources[(schema, table)] = location
+    finally:
+        spark_con.close()
+    counts: dict[str, int] = {}
+    con.execute("begin")
+    try:
+        for schema in BUILT_SCHEMAS:
+            con.execute(f'drop schema if exists "{schema}" cascade')
+            con.execute(f'create schema "{schema}"')
+        for (schema, table), location in sorted(sources.items()):
+            files = f"'{location}/**/*.parquet'"
+            con.execute(
+                f'create table "{schema}"."{table}" as select * from '
+                f"read_parquet({files}, hive_partitioning = true, union_by_name = true)"
+            )
+            counts[f"{schema}.{table}"] = con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchall()[0][0]
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
@@ -12,7 +13,14 @@ from orchestration.jobs import LOAD_MODE_TAG
 from orchestration.project import dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
 from revops.build_baseline import begin_build, passed_to_dbt
-from revops.paths import dbt_threads, export_environment
+from revops.paths import dbt_threads, export_environment, work_db
+from revops.spark import (
+    copy_spark_build,
+    export_raw,
+    raw_parquet_dir,
+    spark_target_environment,
+    thrift_settings,
+)
 
 
 class RevopsTranslator(DagsterDbtTranslator):
@@ -60,12 +68,38 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         )
     # Unit tests check the SQL, not the data: they run in CI (tests/test_dbt_unit_tests.py)
     # and during development, not on every refresh (dbt's own advice for production).
-    args = ["build", "--exclude-resource-type", "unit_test", "--threads", str(dbt_threads())]
+    args = ["build", "--exclude-resource-type", "unit_test"]
     if not incremental:
         args.append("--full-refresh")
-    with passed_to_dbt(baseline):  # the dbt process starts here
+    on_spark = warehouse.build_engine() == "spark"
+    if on_spark:  # the profile's threads: a cluster's queries wait on scheduling, not a core
+        args += ["--target", "spark_thrift"]
+        export_raw_for_spark(context)
+    else:
+        args += ["--threads", str(dbt_threads())]
+    # the dbt process starts inside
+    with passed_to_dbt(baseline), spark_target_environment() if on_spark else nullcontext():
         invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
+    if on_spark:  # only after a build whose every model and blocking test passed
+        with warehouse.connect() as con:
+            copied = copy_spark_build(con)
+        context.log.info(
+            f"read {len(copied)} tables ({sum(copied.values()):,} rows) the Spark cluster built "
+            f"into {work_db()}: the gates and the publish read them there"
+        )
+
+
+def export_raw_for_spark(context: AssetExecutionContext) -> None:
+    """The raw tables DuckDB loaded and checked, as the Parquet files the cluster reads."""
+    raw_dir = raw_parquet_dir()
+    exported = export_raw(work_db(), raw_dir)
+    server = thrift_settings()
+    context.log.info(
+        f"exported {len(exported)} raw tables ({sum(exported.values()):,} rows) to {raw_dir} "
+        f"for the Spark Thrift server at {server['REVOPS_SPARK_HOST']}:"
+        f"{server['REVOPS_SPARK_PORT']}"
+    )
 
 
 def mart_keys() -> list[AssetKey]:

@@ -32,7 +32,9 @@ final as (
         opportunities.is_lost,
         opportunities.amount_usd,
         case
-            when opportunities.is_closed then opportunities.close_date - opportunities.created_on
+            when
+                opportunities.is_closed
+                then {{ days_between('opportunities.created_on', 'opportunities.close_date') }}
         end as sales_cycle_days
     from opportunities
     left join details on opportunities.opportunity_id = details.opportunity_id
