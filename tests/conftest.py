@@ -40,10 +40,31 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 BEYOND_TINY_FIXTURES = frozenset({"xs_published", "sales_and_churn", "funnel_and_mrr"})
 
 
+# The files that take longest, longest first: they start first, one per xdist worker, so that
+# no long file is left to run alone at the end (pyproject.toml: --no-loadscope-reorder keeps
+# this order instead of xdist's files-with-most-tests first).
+LONGEST_FILES = (
+    "test_spark_cluster.py",
+    "test_bench.py",
+    "test_incremental.py",
+    "test_refresh_faults.py",
+    "test_mappings.py",
+    "test_identity_variations.py",
+    "test_connector_presets.py",
+    "test_dagster_ui.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BEYOND_TINY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.beyond_tiny)
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+
+    items.sort(key=rank)  # stable: a file's tests keep their order
 
 
 @dataclass
