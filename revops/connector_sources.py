@@ -28,6 +28,9 @@ from pathlib import Path
 
 import duckdb
 
+from revops.landing_checks import literal as _literal
+from revops.landing_checks import quote as _quote
+
 NAMINGS = ("fivetran", "airbyte", "dlt")
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
@@ -79,14 +82,6 @@ def snake_case(name: str) -> str:
     name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     name = re.sub(r"[^0-9a-zA-Z]+", "_", name).lower()
     return lead + re.sub(r"_+", "_", name).strip("_")
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def is_duckdb_file(path: Path) -> bool:

@@ -23,7 +23,13 @@ MAX_EXAMPLES = 5
 
 
 def quote(name: str) -> str:
+    """A SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL text literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _text(column_sql: str) -> str:
@@ -31,7 +37,7 @@ def _text(column_sql: str) -> str:
 
 
 def _value_list(values: tuple[str, ...]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return ", ".join(literal(v) for v in values)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ from revops.landing_checks import (
     same_instant_problem,
     values_outside_allowed,
 )
+from revops.landing_checks import quote as _quote
 from revops.loading import LANDING_MANIFEST, landing_files, read_problem, scan
 
 MAX_SAMPLES = 5
@@ -315,10 +316,6 @@ def parse_mapping(path: Path, source_dir: Path | None = None) -> Mapping:
             )
         tables.append(TableMapping(table, key.line, from_clause, where, columns))
     return Mapping(path, str(name), Path(source_dir) if source_dir else None, sources, tables)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: object) -> str:

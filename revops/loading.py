@@ -28,6 +28,8 @@ import duckdb
 
 from revops.contract import BOOL, DATE, INT, TEXT, TS, Table
 from revops.landing_checks import allowed_problem, outside_allowed, values_outside_allowed
+from revops.landing_checks import literal as _literal
+from revops.landing_checks import quote as _quote
 
 MANIFEST = "raw._landed_files"
 # Written by `revops land` (revops/landing_mapping.py): the tables a mapping filled. Its
@@ -88,14 +90,6 @@ def _load_empty(con: duckdb.DuckDBPyConnection, landing: Path, table: Table) -> 
     )
     _record_files(con, table, [], 0, replace=True)
     return LoadResult(table=table.qualified, rows=0, files=[], bytes=0, newest=None)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def scan(path: Path) -> str:
